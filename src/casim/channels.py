@@ -1,0 +1,157 @@
+"""Leverage channels: flows, substitution, exposure and leverage, and what citizens feel.
+
+Every channel (remittances, energy, security, FDI, trade, aid, media, education) is
+described by the same small submodel, with channel-specific parameters:
+
+* **potential** ``P[i,p,c]``: what power ``p`` would provide to state ``i``; it drifts with
+  the power's baseline trend, grows with extra effort and, for trade and FDI, with the
+  spread of the power's technical standards (:func:`grow_potentials`);
+* **realised flow** ``F = P x disruption``: weaponisation cuts a share of the flow,
+  remittances from Russia follow Russia's output gap, a guarantee deepens security ties,
+  and scenario interventions change the flow directly (:func:`realise_flows`);
+* **substitution**: other partners take over a share ``sigma`` of the lost flow at a
+  given rate, so the cost of a disruption falls from its *sensitivity* (immediate) to its
+  *vulnerability* (after adjustment), after Keohane and Nye;
+* **leverage** ``L = J x max(0, F (1 - sigma) - phi V)``: the power's jurisdiction over
+  the chokepoint times the state's vulnerability, net of the power's reverse dependence
+  (:func:`exposure`).
+
+Flows of economic channels are fractions of GDP; security, media and education flows
+are indices of the channel's weight.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from casim.names import CHANNELS, POWERS
+from casim.parameters import ParamArrays
+from casim.world import DTYPE, World
+
+REM, ENERGY, SECURITY = CHANNELS.index("remittances"), CHANNELS.index("energy"), CHANNELS.index("security")
+FDI, TRADE = CHANNELS.index("fdi"), CHANNELS.index("trade")
+EDUCATION = CHANNELS.index("education")
+RUSSIA = POWERS.index("Russia")
+#: Channels whose substitutability falls as the partner's technical standards spread.
+LOCK_IN_CHANNELS = np.array([c in ("fdi", "trade") for c in CHANNELS])
+TINY = np.float32(1e-9)
+
+
+def as_members(arr: np.ndarray, ndim: int) -> np.ndarray:
+    """Reshape a per-member parameter ``(n or 1, ...)`` to broadcast against ``ndim`` axes."""
+    return arr.reshape(arr.shape + (1,) * (ndim - arr.ndim))
+
+
+def grow_potentials(world: World, params: ParamArrays, effort: np.ndarray, trend: np.ndarray) -> None:
+    """E6: drift, effort and standards move each power's potential flow.
+
+    ``P <- P (1 + g_pc + gamma_c (e - 1) + pull 1[c in trade, fdi] (S - S0))``
+    """
+    gamma = params["flows.effort_response"][:, None, None, :]
+    pull = as_members(params["standards.trade_pull"], 4) * (world.standards - world.standards0)[..., None]
+    growth = trend[:, None, :, :] + gamma * (effort - 1.0) + pull * LOCK_IN_CHANNELS
+    world.potential *= 1.0 + growth
+    np.maximum(world.potential, 0.0, out=world.potential)
+
+
+def effective_substitutability(world: World, params: ParamArrays, base: np.ndarray) -> np.ndarray:
+    """``sigma[i,p,c]``: base bypass capacity, raised by regional cooperation, lowered by lock-in."""
+    coop_gain = (world.cooperation - world.cooperation0).mean(axis=2)  # (n, i)
+    sigma = base[:, :, None, :] + as_members(params["exposure.cooperation_bypass"], 4) * coop_gain[:, :, None, None]
+    lock = as_members(params["exposure.lock_in"], 4) * (world.standards - world.standards0)[..., None]
+    sigma = sigma - lock * LOCK_IN_CHANNELS
+    return np.clip(sigma, 0.0, 1.0).astype(DTYPE)
+
+
+def realise_flows(
+    world: World,
+    params: ParamArrays,
+    disruption: np.ndarray,
+    sigma: np.ndarray,
+    flow_change,
+) -> None:
+    """Realised flows, substitution and totals for this quarter (updates ``world``).
+
+    Args:
+        world: State; ``potential`` is read, ``flow``, ``substitute`` and ``total`` set.
+        params: Parameters.
+        disruption: ``(n, i, p, c)`` multiplier on the potential (weaponisation, Russia's
+            output gap, guarantees).
+        sigma: ``(n, i, p, c)`` effective substitutability.
+        flow_change: Callable applying the scenario's interventions on ``flow``.
+    """
+    own = flow_change(world.potential * disruption)
+    lost = np.maximum(world.potential - own, 0.0)
+    replaceable = (lost * sigma).sum(axis=2)
+    rate = as_members(params["flows.substitution_rate"], 3)
+    world.substitute += rate * (replaceable - world.substitute)
+    # Substitutes come from partners that are not disrupted, in proportion to their flows.
+    undisrupted = own * (lost <= 1e-6 * np.maximum(world.potential, TINY))
+    denom = undisrupted.sum(axis=2) + world.other
+    has_partner = denom > TINY
+    scale = np.where(has_partner, world.substitute / np.maximum(denom, TINY), 0.0)
+    world.flow = (own + undisrupted * scale[:, :, None, :]).astype(DTYPE)
+    other = world.other * (1.0 + scale) + np.where(has_partner, 0.0, world.substitute)
+    world.total = (world.flow.sum(axis=2) + other).astype(DTYPE)
+
+
+def shares(world: World) -> np.ndarray:
+    """Each power's share of each channel ``x[i,p,c]``."""
+    return world.flow / np.maximum(world.total, TINY)[:, :, None, :]
+
+
+def jurisdiction(params: ParamArrays) -> np.ndarray:
+    """``J[i,p,c]``: control over chokepoints, plus Russia's CSTO and EAEU entanglement."""
+    base = params["exposure.jurisdiction"][:, None, :, :]  # (n, 1, p, c)
+    csto = params["country.csto"] * as_members(params["exposure.csto_bonus"], 2)  # (n, i)
+    eaeu = params["country.eaeu"] * as_members(params["exposure.eaeu_bonus"], 2)
+    extra = np.zeros((max(base.shape[0], csto.shape[0]), csto.shape[1], len(POWERS), len(CHANNELS)), DTYPE)
+    extra[:, :, RUSSIA, SECURITY] = csto
+    extra[:, :, RUSSIA, TRADE] = eaeu
+    return np.clip(base + extra, 0.0, 1.0)
+
+
+def exposure(world: World, params: ParamArrays, sigma: np.ndarray, juris: np.ndarray) -> None:
+    """E1: sensitivity ``F``, vulnerability ``F (1 - sigma)`` and leverage ``L`` (sets ``world.leverage``)."""
+    vulnerability = world.flow * (1.0 - sigma)
+    reverse = params["exposure.reverse_dependence"].transpose(0, 2, 3, 1)  # (n, i, p, c)
+    phi = as_members(params["exposure.reverse_discount"], 4)
+    world.leverage = (juris * np.maximum(vulnerability - phi * reverse, 0.0)).astype(DTYPE)
+
+
+def relative_change(world: World) -> np.ndarray:
+    """``delta[i,p,c]``: change of each power's flow since the start, relative to the channel's start size."""
+    return (world.flow - world.flow0) / np.maximum(world.total0, TINY)[:, :, None, :]
+
+
+def citizen_signals(
+    world: World,
+    params: ParamArrays,
+    visibility: np.ndarray,
+    credibility_change: np.ndarray,
+    backlash: np.ndarray,
+    opinion_shift: np.ndarray,
+) -> np.ndarray:
+    """What each audience feels from each power this quarter, ``(n, i, p, audience)``.
+
+    ``s_a = sum_c E[a,c] v_pc delta_ipc`` (``v`` = visibility for visible channels, else 1),
+    plus for everyone the change of the power's credibility, resentment of active
+    coercion and the spill-over of a backlash against migrants; migrant households feel
+    the backlash in full. Scenario ``opinion_shift`` adds to any audience.
+    """
+    visible = params["citizens.visible"]  # (n, c)
+    vis = np.where(visible[:, None, :] > 0, visibility[:, :, None], 1.0)  # (n, p, c)
+    felt = relative_change(world) * vis[:, None, :, :]  # (n, i, p, c)
+    experience = params["citizens.experience"]  # (n, a, c)
+    signals = (felt[:, :, :, None, :] * experience[:, None, None, :, :]).sum(axis=-1)  # (n, i, p, a)
+    effect = as_members(params["citizens.backlash_effect"], 3)
+    spill = as_members(params["citizens.backlash_spillover"], 3)
+    general = (
+        as_members(params["citizens.credibility_effect"], 3) * credibility_change[:, None, :]
+        - as_members(params["citizens.coercion_effect"], 3) * world.weaponised.sum(axis=3)
+        - effect * spill * backlash
+    )
+    signals[..., 0] += general
+    signals[..., 1] -= effect * (1.0 - spill) * backlash  # audience 1 = migrant households
+    signals += opinion_shift
+    return signals.astype(DTYPE)

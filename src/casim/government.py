@@ -1,0 +1,144 @@
+"""Governments' alignment choice (E2-E4): utilities, the hedging target, the update.
+
+**Utility of power p to state i** (E2)::
+
+    U_ip = R_p sum_c beta_c F_ipc                      benefits, believed as far as p is credible
+         + beta_pi pi_ip                                p's projected presence (contest share)
+         + rho_ip sum_c L_ipc (1 + m W_ipc)             leverage: bandwagon (rho > 0) or balance (rho < 0)
+         + beta_O resp_i O_ip                           public opinion, weighted by responsiveness
+         + beta_G G_ip                                  memory of a regime guarantee
+         - beta_C cond_p (1 - resp_i)                   cost of governance conditions to closed regimes
+         - beta_T T_ip                                  threat
+    U_i0 = beta_coop mean_j coop_ij + beta_T0 mean_p T_ip        (autonomy)
+
+with the contest share ``pi_ip = (C_p (1 - xi_p) care_pi)^nu / sum_q (...)^nu`` and the
+bandwagon coefficient ``rho_ip = clip(rho0 - rho1 options_ip - rho2 K_i, -1, 1)``, where
+``options_ip`` is the weight of the state's relations with everyone but p and ``K_i`` its
+relative economic size (log10 of GDP over the regional geometric mean).
+
+**Hedging target** (E3): ``a*_i = softmax(lambda_i U_i + b_i)``. The bias ``b_i`` is set at
+the start so that ``a*_i`` equals the start alignment (benchmark calibration, as in CGE
+models): the sources fix the levels, the model explains the changes.
+
+**Update** (E4): peers' moves since the start, among states within the confidence bound,
+shift the target; a Friedkin-Johnsen step pulls toward the doctrine anchor; noise is
+logistic-normal. Every step is a convex combination or a renormalisation, so alignment
+stays on the simplex.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from casim.channels import as_members
+from casim.parameters import ParamArrays
+from casim.world import DTYPE, World
+
+
+def bandwagon(world: World, params: ParamArrays, gdp_usd: np.ndarray) -> np.ndarray:
+    """``rho[i,p]``: positive where a state has few alternatives to p and is small."""
+    beta = params["flows.benefit_weight"][:, None, None, :]
+    own = (beta * world.flow).sum(axis=3)  # (n, i, p)
+    whole = (beta[:, :, 0] * world.total).sum(axis=2)[..., None]  # (n, i, 1)
+    options = 1.0 - own / np.maximum(whole, 1e-9)
+    size = np.log10(gdp_usd * np.exp(world.log_gdp))
+    capacity = size - size.mean(axis=1, keepdims=True)
+    rho = (
+        as_members(params["alignment.bandwagon_base"], 3)
+        - as_members(params["alignment.bandwagon_options"], 3) * options
+        - as_members(params["alignment.bandwagon_capacity"], 3) * capacity[..., None]
+    )
+    return np.clip(rho, -1.0, 1.0)
+
+
+def utilities(
+    world: World,
+    params: ParamArrays,
+    credibility: np.ndarray,
+    capability: np.ndarray,
+    care: np.ndarray,
+    conditionality: np.ndarray,
+    threat: np.ndarray,
+    cooperation: np.ndarray,
+) -> np.ndarray:
+    """Utility of each pole to each state, ``(n, i, k)`` (see the module docstring)."""
+    beta = params["flows.benefit_weight"][:, None, None, :]
+    benefit = credibility[:, None, :] * (beta * world.flow).sum(axis=3)
+    strength = (capability * (1.0 - params["powers.capacity_drain"]))[:, None, :] * care
+    nu = as_members(params["alignment.contest_exponent"], 3)
+    power = np.power(np.maximum(strength, 1e-9), nu)
+    contest = power / power.sum(axis=2, keepdims=True)
+    rho = bandwagon(world, params, params["country.gdp"])
+    multiplier = as_members(params["exposure.weaponised_multiplier"], 4)
+    leverage = (world.leverage * (1.0 + multiplier * world.weaponised)).sum(axis=3)
+    resp = params["alignment.responsiveness"][..., None]  # (n, i, 1)
+    memory = world.guarantee_memory
+    u_powers = (
+        benefit
+        + as_members(params["alignment.weight_contest"], 3) * contest
+        + rho * leverage
+        + as_members(params["alignment.weight_opinion"], 3) * resp * world.opinion
+        + as_members(params["alignment.weight_guarantee"], 3) * memory
+        - as_members(params["alignment.weight_conditionality"], 3) * conditionality[:, None, :] * (1.0 - resp)
+        - as_members(params["alignment.weight_threat"], 3) * threat
+    )
+    n_states = cooperation.shape[1]
+    coop = cooperation.sum(axis=2) / (n_states - 1)
+    u_auto = as_members(params["alignment.weight_cooperation"], 2) * coop + as_members(
+        params["alignment.weight_threat_autonomy"], 2
+    ) * threat.mean(axis=2)
+    return np.concatenate([u_powers, u_auto[..., None]], axis=2).astype(DTYPE)
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis."""
+    z = np.exp(x - x.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+def calibrate_bias(world: World, params: ParamArrays, utility0: np.ndarray) -> None:
+    """Set ``b_i = ln a_i(0) - lambda_i U_i(0)`` so that the start is the target."""
+    lam = params["alignment.hedging"][..., None]
+    world.bias = (np.log(world.alignment0) - lam * utility0).astype(DTYPE)
+
+
+def hedging_target(world: World, params: ParamArrays, utility: np.ndarray) -> np.ndarray:
+    """``a* = softmax(lambda U + b)``, ``(n, i, k)``."""
+    return softmax(params["alignment.hedging"][..., None] * utility + world.bias)
+
+
+def peer_shift(world: World, params: ParamArrays, cooperation: np.ndarray) -> np.ndarray:
+    """Cooperation-weighted mean move since the start of peers within the confidence bound, ``(n, i, k)``."""
+    a = world.alignment
+    distance = np.abs(a[:, :, None, :] - a[:, None, :, :]).sum(axis=3)  # (n, i, j)
+    close = distance <= as_members(params["alignment.confidence"], 3)
+    weights = cooperation * close  # the diagonal of cooperation is zero
+    total = weights.sum(axis=2, keepdims=True)
+    weights = np.where(total > 0, weights / np.maximum(total, 1e-12), 0.0)
+    moves = a - world.alignment0
+    return (weights[..., None] * moves[:, None, :, :]).sum(axis=2)
+
+
+def update_alignment(
+    world: World,
+    params: ParamArrays,
+    target: np.ndarray,
+    anchor: np.ndarray,
+    cooperation: np.ndarray,
+    shock: np.ndarray,
+) -> None:
+    """E4: ``a <- psi anchor + (1 - psi) ((1 - alpha) a + alpha proj(a* + omega peers))``, then noise."""
+    shifted = target + as_members(params["alignment.peer_weight"], 3) * peer_shift(world, params, cooperation)
+    shifted = np.maximum(shifted, 0.0)
+    shifted /= shifted.sum(axis=2, keepdims=True)
+    psi = as_members(params["alignment.anchor_weight"], 3)
+    alpha = as_members(params["alignment.adjustment"], 3)
+    a = psi * anchor + (1.0 - psi) * ((1.0 - alpha) * world.alignment + alpha * shifted)
+    a = a * np.exp(as_members(params["alignment.noise"], 3) * shock)
+    world.alignment = (a / a.sum(axis=2, keepdims=True)).astype(DTYPE)
+
+
+def hedging_index(alignment: np.ndarray) -> np.ndarray:
+    """Normalised entropy of alignment, ``H(a) / ln K`` in ``[0, 1]``."""
+    a = np.clip(alignment, 1e-12, 1.0)
+    return (-(a * np.log(a)).sum(axis=-1) / np.log(a.shape[-1])).astype(DTYPE)

@@ -1,0 +1,294 @@
+"""The casim model: a :class:`mesa.Model` of five states, five powers and their citizens.
+
+One model holds a batch of ensemble members; every state array has the member axis
+first, so one :meth:`CentralAsiaModel.step` advances all members by one quarter.
+
+Schedule of a quarter (docs/model.md, section 3):
+
+1. **Powers act** on last quarter's state: extra investment effort where they lose ground,
+   weaponisation under the trigger, guarantees for regimes in crisis.
+2. **Channels and the economy**: Russia's output gap, credibility, capability and water;
+   potential flows grow; realised flows after disruption and substitution; exposure and
+   leverage; GDP, regime stability, threat, regional cooperation, standards.
+3. **Citizens update** their favourability from what they experience and their peers.
+4. **Governments update** their alignment: utilities, hedging target, peers, anchor, noise.
+5. **Record** the outputs.
+
+All randomness is drawn up front from each member's own stream (:mod:`casim.rng`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import mesa
+import numpy as np
+
+from casim import channels, economy, government, powers, rng
+from casim.agents import PowerAgent, StateAgent
+from casim.citizens import Citizens
+from casim.interventions import Schedule
+from casim.names import CHANNELS, DIMENSIONS, POLES, POWERS, SEGMENTS, STATES
+from casim.outputs import Recorder, check_outputs
+from casim.parameters import ParamArrays
+from casim.spec import RunSpec
+from casim.world import DTYPE, N_POWERS, N_STATES, World, channel_table, initial_world
+
+#: Parameters read only while building the start state. Interventions cannot change them
+#: during a run; scenarios change them with overrides.
+INIT_ONLY = frozenset(
+    {
+        "alignment.initial",
+        "standards.initial",
+        "cooperation.initial",
+        "country.population",
+        "citizens.per_state",
+        "citizens.neighbours",
+        "citizens.segment_share",
+        "citizens.favourability",
+        "citizens.predisposition",
+        "citizens.heterogeneity",
+        *(f"channels.{c}.{f}" for c in CHANNELS for f in ("size", "share")),
+    }
+)
+
+# Layout of the per-quarter random draws: normals first, then uniforms.
+_NORMALS = {"alignment": N_STATES * len(POLES), "gdp": N_STATES, "stability": N_STATES, "russia": 1}
+_UNIFORMS = {"weaponise": N_STATES * N_POWERS, "guarantee": N_STATES}
+WIDTH = sum(_NORMALS.values()) + sum(_UNIFORMS.values())
+
+
+def member_indices(members: int | Sequence[int]) -> np.ndarray:
+    """Global member indices from a count ``N`` (0..N-1) or an explicit sequence."""
+    if isinstance(members, (int, np.integer)) and not isinstance(members, bool):
+        if members < 1:
+            raise ValueError(f"members must be at least 1, got {members}")
+        return np.arange(int(members))
+    ids = np.asarray(list(members), dtype=np.int64)
+    if ids.ndim != 1 or ids.size == 0 or (ids < 0).any():
+        raise ValueError("members must be a positive count or a non-empty sequence of indices >= 0")
+    return ids
+
+
+class CentralAsiaModel(mesa.Model):
+    """Agent-based model of Central Asia between the powers.
+
+    Args:
+        spec: What to run (parameters, horizon, interventions, uncertainty).
+        members: Count N (members 0..N-1) or global member indices.
+        seed: The one seed of the run; member k draws from stream k spawned from it.
+        outputs: Names of outputs to record (default: all of :data:`casim.outputs.OUTPUTS`).
+        params: Pre-resolved parameters for these members (skips resolution).
+    """
+
+    def __init__(
+        self,
+        spec: RunSpec,
+        members: int | Sequence[int] = 1,
+        seed: int = 0,
+        *,
+        outputs: Sequence[str] | None = None,
+        params: ParamArrays | None = None,
+    ):
+        super().__init__(seed=rng.check_seed(seed))
+        self.spec = spec
+        self.seed = int(seed)
+        self.member_ids = member_indices(members)
+        ids = self.member_ids.tolist()
+        self.params = params or spec.params.resolve(
+            ids, self.seed, sample_ranges=spec.sample_ranges, uncertain=spec.uncertain
+        )
+        dynamic = frozenset(p.path for p in spec.params if p.path not in INIT_ONLY)
+        self.interventions = Schedule(spec.interventions, spec.params, spec.horizon, ids, self.seed, dynamic)
+        self.state_agents = [StateAgent(self, i) for i in range(N_STATES)]
+        self.power_agents = [PowerAgent(self, p) for p in range(N_POWERS)]
+
+        p = self.params
+        self.world: World = initial_world(p)
+        size = int(p.scalar("citizens.per_state"))
+        shape = (N_STATES, size, len(SEGMENTS) + N_POWERS)
+        self.citizens = Citizens(p, rng.init_uniforms(self.seed, ids, shape))
+        self._draws = self._split_draws(rng.dynamics_uniforms(self.seed, ids, spec.horizon, WIDTH))
+        self._calibrate()
+        sizes = {dim: len(labels) for dim, labels in DIMENSIONS.items()}
+        self.recorder = Recorder(check_outputs(outputs), self.members, spec.horizon, sizes)
+        self.recorder.record(self, 0)
+        self.running = True
+
+    # ------------------------------------------------------------------ set-up
+    @property
+    def members(self) -> int:
+        return len(self.member_ids)
+
+    @property
+    def horizon(self) -> int:
+        return self.spec.horizon
+
+    def _split_draws(self, u: np.ndarray) -> dict[str, np.ndarray]:
+        """Cut the per-quarter uniforms into named blocks; normals by inverse transform."""
+        out, start = {}, 0
+        n_norm = sum(_NORMALS.values())
+        normals = rng.normal_from_uniform(u[..., :n_norm]).astype(DTYPE)
+        for name, width in _NORMALS.items():
+            out[name] = normals[..., start : start + width]
+            start += width
+        for name, width in _UNIFORMS.items():
+            out[name] = u[..., start : start + width].astype(DTYPE)
+            start += width
+        return out
+
+    def _zeros(self, *dims: str) -> np.ndarray:
+        return np.zeros((self.members, *(len(DIMENSIONS[d]) for d in dims)), DTYPE)
+
+    def _calibrate(self) -> None:
+        """Start-of-run quantities: exposure, opinion and the benchmark-calibrated bias."""
+        w, p = self.world, self.params
+        self.current = {
+            "credibility": np.broadcast_to(p["powers.credibility"], (self.members, N_POWERS)).astype(DTYPE),
+            "capability": np.broadcast_to(p["powers.capability"], (self.members, N_POWERS)).astype(DTYPE),
+            "threat": w.threat.copy(),
+            "cooperation": w.cooperation.copy(),
+            "guaranteed": self._zeros("state", "power"),
+        }
+        sigma = channels.effective_substitutability(w, p, channel_table(p, "substitutability"))
+        channels.exposure(w, p, sigma, channels.jurisdiction(p))
+        w.opinion = self.citizens.opinion()
+        care = np.swapaxes(p["powers.care"], 1, 2)
+        u0 = government.utilities(
+            w,
+            p,
+            self.current["credibility"],
+            self.current["capability"],
+            care,
+            p["powers.conditionality"],
+            w.threat,
+            w.cooperation,
+        )
+        government.calibrate_bias(w, p, u0)
+
+    def _params_at(self, t: int) -> ParamArrays:
+        """Parameters with this quarter's interventions on parameters applied."""
+        changed = self.interventions.parameter_view(self.params, t)
+        if not changed:
+            return self.params
+        return ParamArrays({**self.params.arrays, **changed}, self.params.members, self.params.used)
+
+    # ------------------------------------------------------------------ the step
+    def step(self) -> None:
+        """Advance every member by one quarter (see the module docstring for the schedule)."""
+        w, iv = self.world, self.interventions
+        t = w.quarter + 1
+        if t > self.horizon:
+            raise RuntimeError(f"the run ends after quarter {self.horizon}")
+        p = self._params_at(t)
+        draws = {name: block[:, t - 1] for name, block in self._draws.items()}
+        change = lambda key, arr: iv.apply(key, arr, t)  # noqa: E731
+
+        # 1. Powers act.
+        care = np.swapaxes(p["powers.care"], 1, 2)
+        credibility_before = self.current["credibility"]
+        effort = change("effort", powers.effort(w, p))
+        powers.decide_weaponisation(
+            w,
+            p,
+            np.broadcast_to(p["powers.coercion"], (self.members, N_POWERS)),
+            care,
+            credibility_before,
+            draws["weaponise"].reshape(-1, N_STATES, N_POWERS),
+        )
+        powers.decide_guarantee(
+            w,
+            p,
+            np.broadcast_to(p["powers.guarantee_propensity"], (self.members, N_POWERS)),
+            care,
+            credibility_before,
+            draws["guarantee"],
+        )
+        forced = change("weaponised", self._zeros("state", "power", "channel"))
+        weaponised = np.maximum((w.weapon_timer > 0).astype(DTYPE), forced)
+        onset = ((weaponised > 0) & (w.weaponised == 0)).astype(DTYPE)
+        w.weaponised = weaponised
+        guaranteed = (w.guarantee_timer > 0).astype(DTYPE)
+
+        # 2. Channels and the economy.
+        economy.advance_russia(w, p, draws["russia"][:, 0])
+        gap = change("russia_output_gap", w.russia_gap)
+        credibility = change("credibility", economy.advance_credibility(w, p, onset, t))
+        capability = change("capability", economy.capability(p, t))
+        water = change("water", economy.water_availability(p, t))
+        stress = np.maximum(1.0 - water, 0.0).astype(DTYPE)
+        stress_change, w.water_stress = stress - w.water_stress, stress
+        channels.grow_potentials(w, p, effort, p["flows.trend"])
+        disruption = 1.0 - p["weaponisation.severity"][:, None, None, :] * weaponised
+        disruption[:, :, channels.RUSSIA, channels.REM] *= economy.remittance_factor(p, gap)[:, None]
+        boost = channels.as_members(p["powers.guarantee_boost"], 2)
+        disruption[..., channels.SECURITY] *= 1.0 + boost * guaranteed
+        sigma_base = change(
+            "substitutability",
+            np.broadcast_to(channel_table(p, "substitutability"), (self.members, N_STATES, len(CHANNELS))),
+        )
+        sigma = channels.effective_substitutability(w, p, sigma_base)
+        previous_total = w.total
+        channels.realise_flows(w, p, disruption, sigma, lambda f: change("flow", f))
+        channels.exposure(w, p, sigma, channels.jurisdiction(p))
+        growth = economy.advance_gdp(w, p, previous_total, stress_change, draws["gdp"])
+        crisis = change("crisis", self._zeros("state"))
+        economy.advance_stability(w, p, growth, crisis, guaranteed.sum(axis=2), draws["stability"])
+        economy.advance_threat(w, p, onset)
+        threat = change("threat", w.threat)
+        governance = change("water_governance", self._zeros("state"))
+        economy.advance_cooperation(w, p, governance, p["country.upstream"])
+        cooperation = change("cooperation", w.cooperation)
+        economy.advance_standards(w, p)
+        memory = channels.as_members(p["alignment.guarantee_memory"], 3)
+        w.guarantee_memory = (memory * w.guarantee_memory + (1.0 - memory) * guaranteed).astype(DTYPE)
+
+        # 3. Citizens update.
+        visibility = np.broadcast_to(p["powers.visibility"], (self.members, N_POWERS))
+        signals = channels.citizen_signals(
+            w,
+            p,
+            visibility,
+            credibility - p["powers.credibility"],
+            change("backlash", self._zeros("state", "power")),
+            change("opinion_shift", self._zeros("state", "power", "audience")),
+        )
+        self.citizens.update(signals, p["citizens.adaptation"], p["citizens.peer_weight"])
+        w.opinion = self.citizens.opinion()
+
+        # 4. Governments update.
+        conditionality = np.broadcast_to(p["powers.conditionality"], (self.members, N_POWERS))
+        utility = government.utilities(w, p, credibility, capability, care, conditionality, threat, cooperation)
+        target = government.hedging_target(w, p, utility)
+        anchor = change("anchor", w.alignment0)
+        anchor = anchor / anchor.sum(axis=2, keepdims=True)
+        shock = draws["alignment"].reshape(-1, N_STATES, len(POLES))
+        government.update_alignment(w, p, target, anchor, cooperation, shock)
+
+        # 5. Record.
+        powers.remember(w, p)
+        powers.tick(w)
+        w.quarter = t
+        self.current = {
+            "credibility": np.broadcast_to(credibility, (self.members, N_POWERS)).astype(DTYPE),
+            "capability": np.broadcast_to(capability, (self.members, N_POWERS)).astype(DTYPE),
+            "threat": threat,
+            "cooperation": cooperation,
+            "guaranteed": guaranteed,
+        }
+        self.recorder.record(self, t)
+        self.running = t < self.horizon
+
+    def run(self) -> dict[str, np.ndarray]:
+        """Step to the horizon and return the recorded outputs ``{name: (members, quarters, ...)}``."""
+        while self.world.quarter < self.horizon:
+            self.step()
+        return self.recorder.data
+
+    def describe(self) -> str:
+        """A one-paragraph summary of the model's agents for teaching."""
+        return (
+            f"CentralAsiaModel with {self.members} member(s): states {', '.join(STATES)}; "
+            f"powers {', '.join(POWERS)}; {self.citizens.size} citizens per state; "
+            f"quarter {self.world.quarter} of {self.horizon}."
+        )

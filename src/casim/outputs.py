@@ -1,0 +1,196 @@
+"""Outcomes the model records, declared apart from the model (as in EMA Workbench).
+
+Each :class:`Output` has dimensions, units and a description, and a function reading its
+value from a model; :class:`Recorder` stores them quarter by quarter in preallocated
+arrays of shape ``(members, quarters, *dims)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from casim.channels import REM, SECURITY, shares
+from casim.economy import regional_cooperation
+from casim.government import hedging_index
+from casim.world import DTYPE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from casim.model import CentralAsiaModel
+
+
+@dataclass(frozen=True)
+class Output:
+    """A recorded variable.
+
+    Attributes:
+        name: Variable name in results.
+        dims: Dimensions after ``member`` and ``quarter``.
+        units: Units.
+        description: What it measures.
+        read: Function returning ``(members, *dims)`` from a model.
+    """
+
+    name: str
+    dims: tuple[str, ...]
+    units: str
+    description: str
+    read: Callable[[CentralAsiaModel], np.ndarray]
+
+
+def _weights(model: CentralAsiaModel) -> np.ndarray:
+    pop = np.broadcast_to(model.params["country.population"], (model.members, 5))
+    return pop / pop.sum(axis=1, keepdims=True)
+
+
+OUTPUTS: dict[str, Output] = {
+    o.name: o
+    for o in (
+        Output(
+            "alignment",
+            ("state", "pole"),
+            "share (sums to 1 over poles)",
+            "orientation of each state toward each power and autonomy",
+            lambda m: m.world.alignment,
+        ),
+        Output(
+            "hedging",
+            ("state",),
+            "0-1 (1 = equal alignment with all poles)",
+            "hedging index: normalised entropy of alignment",
+            lambda m: hedging_index(m.world.alignment),
+        ),
+        Output(
+            "favourability",
+            ("state", "power"),
+            "0-1",
+            "mean favourability of citizens toward each power",
+            lambda m: m.world.opinion,
+        ),
+        Output(
+            "segment_favourability",
+            ("state", "power", "segment"),
+            "0-1",
+            "mean favourability within each citizen segment (NaN if a member has none)",
+            lambda m: m.citizens.segment_opinion(),
+        ),
+        Output(
+            "flow",
+            ("state", "power", "channel"),
+            "fraction of GDP (index for security, media, education)",
+            "realised flow from each power to each state in each channel",
+            lambda m: m.world.flow,
+        ),
+        Output(
+            "leverage",
+            ("state", "power", "channel"),
+            "leverage index",
+            "leverage a power holds over a state through a channel: jurisdiction x vulnerability "
+            "net of reverse dependence",
+            lambda m: m.world.leverage,
+        ),
+        Output(
+            "weaponised",
+            ("state", "power", "channel"),
+            "0-1",
+            "whether a power weaponises a channel against a state",
+            lambda m: m.world.weaponised,
+        ),
+        Output(
+            "gdp_index",
+            ("state",),
+            "index (start = 1)",
+            "real GDP relative to the start",
+            lambda m: np.exp(m.world.log_gdp),
+        ),
+        Output(
+            "remittances",
+            ("state",),
+            "fraction of GDP",
+            "remittance inflows relative to GDP",
+            lambda m: m.world.total[..., REM],
+        ),
+        Output("regime_stability", ("state",), "0-1", "stability of the regime", lambda m: m.world.stability),
+        Output(
+            "threat",
+            ("state", "power"),
+            "0-1",
+            "threat each state perceives from each power",
+            lambda m: m.current["threat"],
+        ),
+        Output("credibility", ("power",), "0-1", "credibility of each power", lambda m: m.current["credibility"]),
+        Output(
+            "guarantee",
+            ("state", "power"),
+            "0-1",
+            "a power guarantees the state's regime",
+            lambda m: m.current["guaranteed"],
+        ),
+        Output(
+            "standards",
+            ("state", "power"),
+            "share",
+            "share of technical standards by origin",
+            lambda m: m.world.standards,
+        ),
+        Output(
+            "soft_power",
+            ("power",),
+            "0-1",
+            "population-weighted mean favourability across the region",
+            lambda m: (m.world.opinion * _weights(m)[..., None]).sum(axis=1),
+        ),
+        Output(
+            "hard_power",
+            ("power",),
+            "share",
+            "population-weighted share of the region's security ties (arms, training, bases, alliances)",
+            lambda m: (shares(m.world)[..., SECURITY] * _weights(m)[..., None]).sum(axis=1),
+        ),
+        Output(
+            "regional_cooperation",
+            (),
+            "0-1",
+            "mean cooperation over the ten pairs of states",
+            lambda m: regional_cooperation(m.current["cooperation"]),
+        ),
+        Output(
+            "water_stress",
+            ("state",),
+            "shortfall (0 = normal)",
+            "water availability below normal",
+            lambda m: m.world.water_stress,
+        ),
+    )
+}
+
+
+def check_outputs(names: Sequence[str] | None) -> tuple[str, ...]:
+    """Validate a selection of outputs (None = all)."""
+    if names is None:
+        return tuple(OUTPUTS)
+    unknown = [n for n in names if n not in OUTPUTS]
+    if unknown:
+        from casim.names import suggest
+
+        hint = suggest(unknown[0], OUTPUTS)
+        raise ValueError(f"unknown output '{unknown[0]}'" + (f"; did you mean '{hint}'?" if hint else ""))
+    return tuple(names)
+
+
+class Recorder:
+    """Preallocated storage for the selected outputs of one batch."""
+
+    def __init__(self, names: Sequence[str], members: int, horizon: int, sizes: dict[str, int]):
+        self.names = tuple(names)
+        self.data = {
+            name: np.full((members, horizon + 1, *[sizes[d] for d in OUTPUTS[name].dims]), np.nan, DTYPE)
+            for name in self.names
+        }
+
+    def record(self, model: CentralAsiaModel, quarter: int) -> None:
+        for name in self.names:
+            self.data[name][:, quarter] = OUTPUTS[name].read(model)

@@ -1,0 +1,86 @@
+"""What a run is: parameters, horizon, start quarter, interventions and uncertainty.
+
+:class:`RunSpec` is the model core's complete description of a run. YAML scenarios
+(:mod:`casim.scenario`) compile to it; Python users may build one directly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from casim.interventions import Intervention
+from casim.parameters import Distribution, ParameterSet
+
+_QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    """A calendar quarter such as 2026Q1."""
+
+    year: int
+    q: int
+
+    @classmethod
+    def parse(cls, text: str) -> Quarter:
+        """Parse ``2026Q1`` (also ``2026-Q1``, ``2026q1``).
+
+        Raises:
+            ValueError: if ``text`` is not a quarter.
+        """
+        match = _QUARTER.match(str(text))
+        if not match:
+            raise ValueError(f"'{text}' is not a quarter like 2026Q1")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    def __add__(self, quarters: int) -> Quarter:
+        index = self.year * 4 + (self.q - 1) + int(quarters)
+        return Quarter(index // 4, index % 4 + 1)
+
+    def __sub__(self, other: Quarter) -> int:
+        return (self.year * 4 + self.q) - (other.year * 4 + other.q)
+
+    def __str__(self) -> str:
+        return f"{self.year}Q{self.q}"
+
+    @property
+    def decimal_year(self) -> float:
+        """The quarter's start as a decimal year (2026Q2 -> 2026.25)."""
+        return self.year + (self.q - 1) / 4
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """A complete description of a run.
+
+    Attributes:
+        params: The parameter set (baseline with any overrides).
+        horizon: Quarters to simulate after the start.
+        start: Calendar quarter of the start state (quarter index 0).
+        interventions: Timed interventions and random events.
+        uncertain: Distributions of parameters drawn per member.
+        sample_ranges: Draw every data and behavioural parameter from its range per member.
+        name: Label of the run.
+    """
+
+    params: ParameterSet
+    horizon: int = 40
+    start: Quarter = Quarter(2026, 1)
+    interventions: tuple[Intervention, ...] = ()
+    uncertain: Mapping[str, Distribution] = field(default_factory=dict)
+    sample_ranges: bool = False
+    name: str = "baseline"
+
+    def __post_init__(self) -> None:
+        if int(self.horizon) < 1:
+            raise ValueError(f"horizon must be at least one quarter, got {self.horizon}")
+
+    def without_interventions(self, name: str = "baseline") -> RunSpec:
+        """The same run with no interventions (parameters and uncertainty kept)."""
+        return replace(self, interventions=(), name=name)
+
+    def quarter_labels(self) -> list[str]:
+        """Labels of quarters ``0..horizon``."""
+        return [str(self.start + t) for t in range(self.horizon + 1)]
