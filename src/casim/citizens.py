@@ -52,7 +52,7 @@ class Citizens:
             params: Per-member parameters.
             uniforms: ``(n, i, C, g + p)`` uniforms from the members' init streams.
         """
-        n, n_states, size, _ = uniforms.shape
+        n, n_states = uniforms.shape[:2]
         n_seg = len(SEGMENTS)
         share = np.broadcast_to(params["citizens.segment_share"], (n, n_states, n_seg))
         seg = (uniforms[..., :n_seg] < share[:, :, None, :]).astype(DTYPE)  # (n, i, C, g)
