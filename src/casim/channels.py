@@ -26,7 +26,7 @@ import numpy as np
 
 from casim.names import CHANNELS, POWERS
 from casim.parameters import ParamArrays
-from casim.world import DTYPE, World
+from casim.world import DTYPE, World, axis_mean, axis_sum
 
 REM, ENERGY, SECURITY = CHANNELS.index("remittances"), CHANNELS.index("energy"), CHANNELS.index("security")
 FDI, TRADE = CHANNELS.index("fdi"), CHANNELS.index("trade")
@@ -56,7 +56,7 @@ def grow_potentials(world: World, params: ParamArrays, effort: np.ndarray, trend
 
 def effective_substitutability(world: World, params: ParamArrays, base: np.ndarray) -> np.ndarray:
     """``sigma[i,p,c]``: base bypass capacity, raised by regional cooperation, lowered by lock-in."""
-    coop_gain = (world.cooperation - world.cooperation0).mean(axis=2)  # (n, i)
+    coop_gain = axis_mean(world.cooperation - world.cooperation0, 2)  # (n, i)
     sigma = base[:, :, None, :] + as_members(params["exposure.cooperation_bypass"], 4) * coop_gain[:, :, None, None]
     lock = as_members(params["exposure.lock_in"], 4) * (world.standards - world.standards0)[..., None]
     sigma = sigma - lock * LOCK_IN_CHANNELS
@@ -82,17 +82,17 @@ def realise_flows(
     """
     own = flow_change(world.potential * disruption)
     lost = np.maximum(world.potential - own, 0.0)
-    replaceable = (lost * sigma).sum(axis=2)
+    replaceable = axis_sum(lost * sigma, 2)
     rate = as_members(params["flows.substitution_rate"], 3)
     world.substitute += rate * (replaceable - world.substitute)
     # Substitutes come from partners that are not disrupted, in proportion to their flows.
     undisrupted = own * (lost <= 1e-6 * np.maximum(world.potential, TINY))
-    denom = undisrupted.sum(axis=2) + world.other
+    denom = axis_sum(undisrupted, 2) + world.other
     has_partner = denom > TINY
     scale = np.where(has_partner, world.substitute / np.maximum(denom, TINY), 0.0)
     world.flow = (own + undisrupted * scale[:, :, None, :]).astype(DTYPE)
     other = world.other * (1.0 + scale) + np.where(has_partner, 0.0, world.substitute)
-    world.total = (world.flow.sum(axis=2) + other).astype(DTYPE)
+    world.total = (axis_sum(world.flow, 2) + other).astype(DTYPE)
 
 
 def shares(world: World) -> np.ndarray:
@@ -143,12 +143,12 @@ def citizen_signals(
     vis = np.where(visible[:, None, :] > 0, visibility[:, :, None], 1.0)  # (n, p, c)
     felt = relative_change(world) * vis[:, None, :, :]  # (n, i, p, c)
     experience = params["citizens.experience"]  # (n, a, c)
-    signals = (felt[:, :, :, None, :] * experience[:, None, None, :, :]).sum(axis=-1)  # (n, i, p, a)
+    signals = axis_sum(felt[:, :, :, None, :] * experience[:, None, None, :, :], -1)  # (n, i, p, a)
     effect = as_members(params["citizens.backlash_effect"], 3)
     spill = as_members(params["citizens.backlash_spillover"], 3)
     general = (
         as_members(params["citizens.credibility_effect"], 3) * credibility_change[:, None, :]
-        - as_members(params["citizens.coercion_effect"], 3) * world.weaponised.sum(axis=3)
+        - as_members(params["citizens.coercion_effect"], 3) * axis_sum(world.weaponised, 3)
         - effect * spill * backlash
     )
     signals[..., 0] += general

@@ -27,7 +27,7 @@ import numpy as np
 from casim.names import POWERS, SEGMENTS
 from casim.parameters import ParamArrays
 from casim.rng import normal_from_uniform
-from casim.world import DTYPE
+from casim.world import DTYPE, axis_sum
 
 N_TYPES = 2 ** len(SEGMENTS)
 #: bits[g, t] = 1 if citizen type t belongs to segment g.
@@ -67,9 +67,9 @@ class Citizens:
         # equals the declared favourability) + individual spread.
         mean = np.broadcast_to(params["citizens.favourability"], (n, n_states, len(POWERS)))
         offset = np.broadcast_to(params["citizens.predisposition"], (n, n_seg, len(POWERS)))
-        expected_offset = np.einsum("nig,ngp->nip", share, offset)
+        expected_offset = axis_sum(share[..., None] * offset[:, None], 2)  # (n, i, p)
         base = mean - expected_offset
-        personal = np.einsum("nigc,ngp->nipc", self.segments, offset)
+        personal = axis_sum(self.segments[:, :, :, None, :] * offset[:, None, :, :, None], 2)  # (n, i, p, C)
         spread = np.asarray(params["citizens.heterogeneity"]).reshape(-1, 1, 1, 1)
         z = np.moveaxis(normal_from_uniform(noise), 3, 2)  # (n, i, p, C)
         f0 = base[..., None] + personal + spread * z
@@ -135,6 +135,7 @@ class Citizens:
     def segment_opinion(self) -> np.ndarray:
         """Mean favourability within each segment ``(n, i, p, g)`` (NaN for an empty segment)."""
         counts = self.segments.sum(axis=-1)  # (n, i, g)
-        sums = np.einsum("nipc,nigc->nipg", self.favourability, self.segments)
+        f = self.favourability  # sums over the long, contiguous citizen axis
+        sums = np.stack([(f * self.segments[:, :, g, None, :]).sum(axis=-1) for g in range(len(SEGMENTS))], axis=-1)
         with np.errstate(invalid="ignore", divide="ignore"):
             return (sums / counts[:, :, None, :]).astype(DTYPE)

@@ -11,7 +11,7 @@ import numpy as np
 
 from casim.channels import EDUCATION, FDI, as_members, shares
 from casim.parameters import ParamArrays
-from casim.world import DTYPE, World
+from casim.world import DTYPE, World, axis_sum
 
 
 def advance_russia(world: World, params: ParamArrays, shock: np.ndarray) -> None:
@@ -38,7 +38,7 @@ def advance_gdp(
     Returns the quarter's growth ``d ln Y`` (used by regime stability).
     """
     mu = params["flows.gdp_multiplier"][:, None, :]
-    from_flows = (mu * (world.total - previous_total)).sum(axis=2)
+    from_flows = axis_sum(mu * (world.total - previous_total), 2)
     growth = (
         params["country.growth"]
         + from_flows
@@ -72,7 +72,7 @@ def advance_stability(
 def advance_threat(world: World, params: ParamArrays, onset: np.ndarray) -> None:
     """``T <- T + kappa_T (T0 - T) + sum_c tau_c onset_ipc`` (onset of coercion this quarter)."""
     tau = params["weaponisation.threat"][:, None, None, :]
-    kick = (onset * tau).sum(axis=3)
+    kick = axis_sum(onset * tau, 3)
     decay = as_members(params["threat.decay"], 3)
     world.threat = np.clip(world.threat + decay * (params["threat.initial"] - world.threat) + kick, 0, 1).astype(DTYPE)
 
@@ -82,7 +82,7 @@ def advance_credibility(world: World, params: ParamArrays, onset: np.ndarray, qu
 
     Returns the credibility stock ``(n, p)`` before scenario changes.
     """
-    cost = (onset * params["weaponisation.credibility_cost"][:, None, None, :]).sum(axis=(1, 3))
+    cost = axis_sum(onset * params["weaponisation.credibility_cost"][:, None, None, :], (1, 3))
     recovery = as_members(params["powers.credibility_recovery"], 2)
     world.credibility_damage = ((world.credibility_damage + cost) * (1.0 - recovery)).astype(DTYPE)
     level = params["powers.credibility"] + params["powers.credibility_trend"] * quarter - world.credibility_damage
@@ -129,7 +129,12 @@ def advance_standards(world: World, params: ParamArrays) -> None:
 
 
 def regional_cooperation(cooperation: np.ndarray) -> np.ndarray:
-    """Mean cooperation over the ten pairs of states, ``(n,)``."""
+    """Mean cooperation over the ten pairs of states, ``(n,)``.
+
+    Sums with :func:`~casim.world.axis_sum` so each member's value does not depend on the
+    batch size.
+    """
     n_states = cooperation.shape[1]
-    upper = np.triu_indices(n_states, k=1)
-    return cooperation[:, upper[0], upper[1]].mean(axis=1)
+    upper = np.triu(np.ones((n_states, n_states), DTYPE), k=1)
+    pairs = n_states * (n_states - 1) // 2
+    return axis_sum(cooperation * upper, (1, 2)) / DTYPE(pairs)

@@ -32,17 +32,17 @@ import numpy as np
 
 from casim.channels import as_members
 from casim.parameters import ParamArrays
-from casim.world import DTYPE, World
+from casim.world import DTYPE, World, axis_mean, axis_sum
 
 
 def bandwagon(world: World, params: ParamArrays, gdp_usd: np.ndarray) -> np.ndarray:
     """``rho[i,p]``: positive where a state has few alternatives to p and is small."""
     beta = params["flows.benefit_weight"][:, None, None, :]
-    own = (beta * world.flow).sum(axis=3)  # (n, i, p)
-    whole = (beta[:, :, 0] * world.total).sum(axis=2)[..., None]  # (n, i, 1)
+    own = axis_sum(beta * world.flow, 3)  # (n, i, p)
+    whole = axis_sum(beta[:, :, 0] * world.total, 2)[..., None]  # (n, i, 1)
     options = 1.0 - own / np.maximum(whole, 1e-9)
     size = np.log10(gdp_usd * np.exp(world.log_gdp))
-    capacity = size - size.mean(axis=1, keepdims=True)
+    capacity = size - axis_mean(size, 1, keepdims=True)
     rho = (
         as_members(params["alignment.bandwagon_base"], 3)
         - as_members(params["alignment.bandwagon_options"], 3) * options
@@ -63,14 +63,14 @@ def utilities(
 ) -> np.ndarray:
     """Utility of each pole to each state, ``(n, i, k)`` (see the module docstring)."""
     beta = params["flows.benefit_weight"][:, None, None, :]
-    benefit = credibility[:, None, :] * (beta * world.flow).sum(axis=3)
+    benefit = credibility[:, None, :] * axis_sum(beta * world.flow, 3)
     strength = (capability * (1.0 - params["powers.capacity_drain"]))[:, None, :] * care
     nu = as_members(params["alignment.contest_exponent"], 3)
     power = np.power(np.maximum(strength, 1e-9), nu)
-    contest = power / power.sum(axis=2, keepdims=True)
+    contest = power / axis_sum(power, 2, keepdims=True)
     rho = bandwagon(world, params, params["country.gdp"])
     multiplier = as_members(params["exposure.weaponised_multiplier"], 4)
-    leverage = (world.leverage * (1.0 + multiplier * world.weaponised)).sum(axis=3)
+    leverage = axis_sum(world.leverage * (1.0 + multiplier * world.weaponised), 3)
     resp = params["alignment.responsiveness"][..., None]  # (n, i, 1)
     memory = world.guarantee_memory
     u_powers = (
@@ -83,17 +83,17 @@ def utilities(
         - as_members(params["alignment.weight_threat"], 3) * threat
     )
     n_states = cooperation.shape[1]
-    coop = cooperation.sum(axis=2) / (n_states - 1)
+    coop = axis_sum(cooperation, 2) / DTYPE(n_states - 1)
     u_auto = as_members(params["alignment.weight_cooperation"], 2) * coop + as_members(
         params["alignment.weight_threat_autonomy"], 2
-    ) * threat.mean(axis=2)
+    ) * axis_mean(threat, 2)
     return np.concatenate([u_powers, u_auto[..., None]], axis=2).astype(DTYPE)
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
     """Softmax over the last axis."""
     z = np.exp(x - x.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
+    return z / axis_sum(z, -1, keepdims=True)
 
 
 def calibrate_bias(world: World, params: ParamArrays, utility0: np.ndarray) -> None:
@@ -110,13 +110,13 @@ def hedging_target(world: World, params: ParamArrays, utility: np.ndarray) -> np
 def peer_shift(world: World, params: ParamArrays, cooperation: np.ndarray) -> np.ndarray:
     """Cooperation-weighted mean move since the start of peers within the confidence bound, ``(n, i, k)``."""
     a = world.alignment
-    distance = np.abs(a[:, :, None, :] - a[:, None, :, :]).sum(axis=3)  # (n, i, j)
+    distance = axis_sum(np.abs(a[:, :, None, :] - a[:, None, :, :]), 3)  # (n, i, j)
     close = distance <= as_members(params["alignment.confidence"], 3)
     weights = cooperation * close  # the diagonal of cooperation is zero
-    total = weights.sum(axis=2, keepdims=True)
+    total = axis_sum(weights, 2, keepdims=True)
     weights = np.where(total > 0, weights / np.maximum(total, 1e-12), 0.0)
     moves = a - world.alignment0
-    return (weights[..., None] * moves[:, None, :, :]).sum(axis=2)
+    return axis_sum(weights[..., None] * moves[:, None, :, :], 2)
 
 
 def update_alignment(
@@ -130,15 +130,15 @@ def update_alignment(
     """E4: ``a <- psi anchor + (1 - psi) ((1 - alpha) a + alpha proj(a* + omega peers))``, then noise."""
     shifted = target + as_members(params["alignment.peer_weight"], 3) * peer_shift(world, params, cooperation)
     shifted = np.maximum(shifted, 0.0)
-    shifted /= shifted.sum(axis=2, keepdims=True)
+    shifted /= axis_sum(shifted, 2, keepdims=True)
     psi = as_members(params["alignment.anchor_weight"], 3)
     alpha = as_members(params["alignment.adjustment"], 3)
     a = psi * anchor + (1.0 - psi) * ((1.0 - alpha) * world.alignment + alpha * shifted)
     a = a * np.exp(as_members(params["alignment.noise"], 3) * shock)
-    world.alignment = (a / a.sum(axis=2, keepdims=True)).astype(DTYPE)
+    world.alignment = (a / axis_sum(a, 2, keepdims=True)).astype(DTYPE)
 
 
 def hedging_index(alignment: np.ndarray) -> np.ndarray:
     """Normalised entropy of alignment, ``H(a) / ln K`` in ``[0, 1]``."""
     a = np.clip(alignment, 1e-12, 1.0)
-    return (-(a * np.log(a)).sum(axis=-1) / np.log(a.shape[-1])).astype(DTYPE)
+    return (-axis_sum(a * np.log(a), -1) / np.log(a.shape[-1])).astype(DTYPE)

@@ -254,17 +254,14 @@ def random_weights(iv: Intervention, u: np.ndarray) -> np.ndarray:
     first, last = iv.window or (1, horizon)
     limit = iv.max_occurrences if iv.max_occurrences is not None else horizon + 1
     for t in range(1, horizon + 1):
+        if iv.duration is not None:  # an event that has run its course ends before new draws
+            since[(since >= 0) & (t - since >= iv.duration)] = -1
         can = (since < 0) & (count < limit) & (first <= t <= last)
         fire = can & (u[:, t - 1] < iv.probability)
         since[fire] = t
         count += fire
         on = since >= 0
-        k = t - since + 1
-        if iv.duration is not None:
-            ended = on & (k > iv.duration)
-            since[ended] = -1
-            on &= ~ended
-        w[on, t] = np.minimum(1.0, k[on] / max(iv.ramp, 1))
+        w[on, t] = np.minimum(1.0, (t - since[on] + 1) / max(iv.ramp, 1))
     return w
 
 

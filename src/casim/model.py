@@ -32,7 +32,7 @@ from casim.names import CHANNELS, DIMENSIONS, POLES, POWERS, SEGMENTS, STATES
 from casim.outputs import Recorder, check_outputs
 from casim.parameters import ParamArrays
 from casim.spec import RunSpec
-from casim.world import DTYPE, N_POWERS, N_STATES, World, channel_table, initial_world
+from casim.world import DTYPE, N_POWERS, N_STATES, World, axis_sum, channel_table, initial_world
 
 #: Parameters read only while building the start state. Interventions cannot change them
 #: during a run; scenarios change them with overrides.
@@ -221,7 +221,7 @@ class CentralAsiaModel(mesa.Model):
         channels.grow_potentials(w, p, effort, p["flows.trend"])
         disruption = 1.0 - p["weaponisation.severity"][:, None, None, :] * weaponised
         disruption[:, :, channels.RUSSIA, channels.REM] *= economy.remittance_factor(p, gap)[:, None]
-        boost = channels.as_members(p["powers.guarantee_boost"], 2)
+        boost = channels.as_members(p["powers.guarantee_boost"], 3)
         disruption[..., channels.SECURITY] *= 1.0 + boost * guaranteed
         sigma_base = change(
             "substitutability",
@@ -233,7 +233,7 @@ class CentralAsiaModel(mesa.Model):
         channels.exposure(w, p, sigma, channels.jurisdiction(p))
         growth = economy.advance_gdp(w, p, previous_total, stress_change, draws["gdp"])
         crisis = change("crisis", self._zeros("state"))
-        economy.advance_stability(w, p, growth, crisis, guaranteed.sum(axis=2), draws["stability"])
+        economy.advance_stability(w, p, growth, crisis, axis_sum(guaranteed, 2), draws["stability"])
         economy.advance_threat(w, p, onset)
         threat = change("threat", w.threat)
         governance = change("water_governance", self._zeros("state"))
@@ -261,7 +261,7 @@ class CentralAsiaModel(mesa.Model):
         utility = government.utilities(w, p, credibility, capability, care, conditionality, threat, cooperation)
         target = government.hedging_target(w, p, utility)
         anchor = change("anchor", w.alignment0)
-        anchor = anchor / anchor.sum(axis=2, keepdims=True)
+        anchor = anchor / axis_sum(anchor, 2, keepdims=True)
         shock = draws["alignment"].reshape(-1, N_STATES, len(POLES))
         government.update_alignment(w, p, target, anchor, cooperation, shock)
 

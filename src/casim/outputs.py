@@ -16,7 +16,7 @@ import numpy as np
 from casim.channels import REM, SECURITY, shares
 from casim.economy import regional_cooperation
 from casim.government import hedging_index
-from casim.world import DTYPE
+from casim.world import DTYPE, axis_sum
 
 if TYPE_CHECKING:  # pragma: no cover
     from casim.model import CentralAsiaModel
@@ -43,7 +43,7 @@ class Output:
 
 def _weights(model: CentralAsiaModel) -> np.ndarray:
     pop = np.broadcast_to(model.params["country.population"], (model.members, 5))
-    return pop / pop.sum(axis=1, keepdims=True)
+    return pop / axis_sum(pop, 1, keepdims=True)
 
 
 OUTPUTS: dict[str, Output] = {
@@ -141,14 +141,14 @@ OUTPUTS: dict[str, Output] = {
             ("power",),
             "0-1",
             "population-weighted mean favourability across the region",
-            lambda m: (m.world.opinion * _weights(m)[..., None]).sum(axis=1),
+            lambda m: axis_sum(m.world.opinion * _weights(m)[..., None], 1),
         ),
         Output(
             "hard_power",
             ("power",),
             "share",
             "population-weighted share of the region's security ties (arms, training, bases, alliances)",
-            lambda m: (shares(m.world)[..., SECURITY] * _weights(m)[..., None]).sum(axis=1),
+            lambda m: axis_sum(shares(m.world)[..., SECURITY] * _weights(m)[..., None], 1),
         ),
         Output(
             "regional_cooperation",

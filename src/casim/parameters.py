@@ -373,8 +373,10 @@ class ParameterSet:
             dist = uncertain[path]
             key = zlib.crc32(path.encode())
             sub_shape = param.value[idx].shape
-            size = int(np.prod(sub_shape, dtype=int))
-            u = rng_mod.parameter_uniforms(seed, members, f"uncertain:{key}", size).reshape((n, *sub_shape))
+            # A scale factor multiplies the whole (sub-)table by one draw; others draw per element.
+            draw_shape = (1,) * len(sub_shape) if dist.kind == "scale" else sub_shape
+            size = int(np.prod(draw_shape, dtype=int))
+            u = rng_mod.parameter_uniforms(seed, members, f"uncertain:{key}", size).reshape((n, *draw_shape))
             arr = np.broadcast_to(arrays[param.path], (n, *param.shape)).astype(dtype)
             arr[(slice(None), *idx)] = dist.ppf(u, param.value[idx], param.bounds)
             arrays[param.path] = arr

@@ -19,6 +19,33 @@ DTYPE = np.float32
 N_STATES, N_POWERS, N_CHANNELS = len(STATES), len(POWERS), len(CHANNELS)
 
 
+def axis_sum(arr: np.ndarray, axis: int | tuple[int, ...], keepdims: bool = False) -> np.ndarray:
+    """Sum over short axes by adding slices in order.
+
+    NumPy picks the summation order of a reduction from the array's shape, so
+    ``arr.sum(axis)`` can round differently for a member in a batch of 9 than for the same
+    member alone. Adding slices one by one is elementwise, hence identical for every
+    member whatever the batch size. Use this for all sums over the model's short axes
+    (states, powers, poles, channels, segments); long citizen axes use NumPy's reduction
+    along their contiguous last axis, which tests show to be batch-invariant.
+    """
+    axes = sorted((axis,) if isinstance(axis, int) else axis, reverse=True)
+    out = arr
+    for ax in axes:
+        ax = ax % out.ndim
+        moved = np.moveaxis(out, ax, 0)
+        total = moved[0].copy()
+        for k in range(1, moved.shape[0]):
+            total += moved[k]
+        out = np.expand_dims(total, ax) if keepdims else total
+    return out
+
+
+def axis_mean(arr: np.ndarray, axis: int, keepdims: bool = False) -> np.ndarray:
+    """Mean over a short axis (see :func:`axis_sum`)."""
+    return axis_sum(arr, axis, keepdims) / arr.dtype.type(arr.shape[axis])
+
+
 def bcast(n: int, arr: np.ndarray) -> np.ndarray:
     """Copy ``arr`` (leading axis 1 or n) to an owned array with leading axis ``n``."""
     return np.array(np.broadcast_to(arr, (n, *arr.shape[1:])), dtype=DTYPE)
@@ -113,17 +140,17 @@ def initial_world(params: ParamArrays) -> World:
     n = params.members
     align = bcast(n, params["alignment.initial"])
     align = np.maximum(align, 1e-6)
-    align /= align.sum(axis=-1, keepdims=True)
+    align /= axis_sum(align, -1, keepdims=True)
 
     share = bcast(n, channel_table(params, "share"))  # (n, i, p, c)
-    share /= np.maximum(1.0, share.sum(axis=2, keepdims=True))
+    share /= np.maximum(1.0, axis_sum(share, 2, keepdims=True))
     size = bcast(n, channel_table(params, "size"))  # (n, i, c)
     potential = size[:, :, None, :] * share
-    other = size * (1.0 - share.sum(axis=2))
-    total = potential.sum(axis=2) + other
+    other = size * (1.0 - axis_sum(share, 2))
+    total = axis_sum(potential, 2) + other
 
     standards = bcast(n, params["standards.initial"])
-    standards /= np.maximum(1.0, standards.sum(axis=-1, keepdims=True))
+    standards /= np.maximum(1.0, axis_sum(standards, -1, keepdims=True))
     coop = bcast(n, params["cooperation.initial"])
     coop = 0.5 * (coop + np.swapaxes(coop, 1, 2))
 
