@@ -3,18 +3,21 @@
 Every channel (remittances, energy, security, FDI, trade, aid, media, education) is
 described by the same small submodel, with channel-specific parameters:
 
-* **potential** ``P[i,p,c]``: what power ``p`` would provide to state ``i``; it drifts with
-  the power's baseline trend, grows with extra effort and, for trade and FDI, with the
-  spread of the power's technical standards (:func:`grow_potentials`);
+* **potential** ``P[i,p,c]``: what power ``p`` would provide to state ``i``: a trend path that
+  drifts with the power's baseline trend and, for trade and FDI, with the spread of its
+  technical standards, plus capacity built by extra effort, which depreciates once the
+  effort stops (:func:`grow_potentials`);
 * **realised flow** ``F = P x disruption``: weaponisation cuts a share of the flow,
   remittances from Russia follow Russia's output gap, a guarantee deepens security ties,
-  and scenario interventions change the flow directly (:func:`realise_flows`);
+  and scenario interventions change the flow directly; cuts bite at once but recover
+  gradually, at the channel's recovery rate (:func:`realise_flows`);
 * **substitution**: other partners take over a share ``sigma`` of the lost flow at a
   given rate, so the cost of a disruption falls from its *sensitivity* (immediate) to its
   *vulnerability* (after adjustment), after Keohane and Nye;
 * **leverage** ``L = J x max(0, F (1 - sigma) - phi V)``: the power's jurisdiction over
-  the chokepoint times the state's vulnerability, net of the power's reverse dependence
-  (:func:`exposure`).
+  the chokepoint times the state's vulnerability, net of the power's reverse dependence;
+  while the channel is weaponised, also the **withheld stake** ``J x (P - F)``, which the
+  state could win back by accommodating (:func:`exposure`).
 
 Flows of economic channels are fractions of GDP; security, media and education flows
 are indices of the channel's weight.
@@ -43,15 +46,18 @@ def as_members(arr: np.ndarray, ndim: int) -> np.ndarray:
 
 
 def grow_potentials(world: World, params: ParamArrays, effort: np.ndarray, trend: np.ndarray) -> None:
-    """E6: drift, effort and standards move each power's potential flow.
+    """E6: drift and standards move the trend path; extra effort builds capacity that depreciates.
 
-    ``P <- P (1 + g_pc + gamma_c (e - 1) + pull 1[c in trade, fdi] (S - S0))``
+    ``B <- B (1 + g_pc + pull 1[c in trade, fdi] (S - S0))``            trend path
+    ``X <- (1 - delta_c) X + gamma_c (e - 1) B``                        capacity from extra effort
+    ``P = max(B + X, 0)``                                              potential flow
     """
-    gamma = params["flows.effort_response"][:, None, None, :]
     pull = as_members(params["standards.trade_pull"], 4) * (world.standards - world.standards0)[..., None]
-    growth = trend[:, None, :, :] + gamma * (effort - 1.0) + pull * LOCK_IN_CHANNELS
-    world.potential *= 1.0 + growth
-    np.maximum(world.potential, 0.0, out=world.potential)
+    world.trend_path *= 1.0 + trend[:, None, :, :] + pull * LOCK_IN_CHANNELS
+    gamma = params["flows.effort_response"][:, None, None, :]
+    delta = params["flows.depreciation"][:, None, None, :]
+    extra = (world.potential - world.trend_path) * (1.0 - delta) + gamma * (effort - 1.0) * world.trend_path
+    world.potential = np.maximum(world.trend_path + extra, 0.0).astype(DTYPE)
 
 
 def effective_substitutability(world: World, params: ParamArrays, base: np.ndarray) -> np.ndarray:
@@ -81,6 +87,13 @@ def realise_flows(
         flow_change: Callable applying the scenario's interventions on ``flow``.
     """
     own = flow_change(world.potential * disruption)
+    # Cuts bite at once; recoveries take time: the cut share decays at the channel's recovery rate.
+    potential = np.maximum(world.potential, TINY)
+    cut = np.maximum(1.0 - own / potential, 0.0)
+    recovery = params["flows.recovery"][:, None, None, :]
+    lingering = np.maximum(cut, world.cut * (1.0 - recovery))
+    own = np.where(lingering > cut, world.potential * (1.0 - lingering), own)
+    world.cut = lingering.astype(DTYPE)
     lost = np.maximum(world.potential - own, 0.0)
     replaceable = axis_sum(lost * sigma, 2)
     rate = as_members(params["flows.substitution_rate"], 3)
@@ -112,11 +125,17 @@ def jurisdiction(params: ParamArrays) -> np.ndarray:
 
 
 def exposure(world: World, params: ParamArrays, sigma: np.ndarray, juris: np.ndarray) -> None:
-    """E1: sensitivity ``F``, vulnerability ``F (1 - sigma)`` and leverage ``L`` (sets ``world.leverage``)."""
+    """E1: leverage held and the stake withheld by coercion (sets ``world.leverage``, ``world.withheld``).
+
+    Sensitivity is the flow ``F``, vulnerability ``F (1 - sigma)``; leverage
+    ``L = J max(0, F (1 - sigma) - phi V)``. While a channel is weaponised, the power also
+    holds the flow it withholds, ``K = J W max(P - F, 0)``: what accommodation could win back.
+    """
     vulnerability = world.flow * (1.0 - sigma)
     reverse = params["exposure.reverse_dependence"].transpose(0, 2, 3, 1)  # (n, i, p, c)
     phi = as_members(params["exposure.reverse_discount"], 4)
     world.leverage = (juris * np.maximum(vulnerability - phi * reverse, 0.0)).astype(DTYPE)
+    world.withheld = (juris * world.weaponised * np.maximum(world.potential - world.flow, 0.0)).astype(DTYPE)
 
 
 def relative_change(world: World) -> np.ndarray:

@@ -80,9 +80,13 @@ def advance_threat(world: World, params: ParamArrays, onset: np.ndarray) -> None
 def advance_credibility(world: World, params: ParamArrays, onset: np.ndarray, quarter: int) -> np.ndarray:
     """Credibility ``R = R0 + trend t - D``; the damage ``D`` from coercion fades at a fixed rate.
 
+    Starting to weaponise channel ``c`` costs ``cost_c`` once per power and quarter, whatever
+    the number of states targeted.
+
     Returns the credibility stock ``(n, p)`` before scenario changes.
     """
-    cost = axis_sum(onset * params["weaponisation.credibility_cost"][:, None, None, :], (1, 3))
+    # One act of coercion is one policy: it costs credibility once, however many states it targets.
+    cost = axis_sum(onset.max(axis=1) * params["weaponisation.credibility_cost"][:, None, :], 2)
     recovery = as_members(params["powers.credibility_recovery"], 2)
     world.credibility_damage = ((world.credibility_damage + cost) * (1.0 - recovery)).astype(DTYPE)
     level = params["powers.credibility"] + params["powers.credibility_trend"] * quarter - world.credibility_damage
@@ -99,16 +103,29 @@ def water_availability(params: ParamArrays, quarter: int) -> np.ndarray:
     return (1.0 + params["water.trend"] * quarter).astype(DTYPE)
 
 
-def advance_cooperation(world: World, params: ParamArrays, governance: np.ndarray, upstream: np.ndarray) -> None:
-    """``C_ij <- C_ij + g (ceiling - C_ij) - tension u_ij mean(stress_i, stress_j) (1 - e max(gov_i, gov_j))``.
+def water_stress(params: ParamArrays, availability: np.ndarray, governance: np.ndarray) -> np.ndarray:
+    """Damaging water stress: the shortfall ``max(0, 1 - W)``, eased by technical water governance.
 
-    ``u_ij`` is 1 for a pair of one upstream and one downstream state.
+    ``stress = max(0, 1 - W) (1 - e gov)``; cooperation feels the raw shortfall (its own relief
+    term applies there), GDP and stability this eased stress.
+    """
+    relief = 1.0 - as_members(params["water.governance_effect"], 2) * governance
+    return (np.maximum(1.0 - availability, 0.0) * relief).astype(DTYPE)
+
+
+def advance_cooperation(
+    world: World, params: ParamArrays, shortfall: np.ndarray, governance: np.ndarray, upstream: np.ndarray
+) -> None:
+    """``C_ij <- C_ij + g (ceiling - C_ij) - tension u_ij mean(short_i, short_j) (1 - e max(gov_i, gov_j))``.
+
+    ``u_ij`` is 1 for a pair of one upstream and one downstream state; ``short`` is the water
+    shortfall ``max(0, 1 - W)``.
     """
     up = upstream[:, :, None]
     mixed = np.abs(up - np.swapaxes(up, 1, 2))  # (n|1, i, j)
-    stress = 0.5 * (world.water_stress[:, :, None] + world.water_stress[:, None, :])
+    stress = 0.5 * (shortfall[:, :, None] + shortfall[:, None, :])
     gov = np.maximum(governance[:, :, None], governance[:, None, :])
-    relief = 1.0 - as_members(params["cooperation.governance_effect"], 3) * gov
+    relief = 1.0 - as_members(params["water.governance_effect"], 3) * gov
     change = (
         as_members(params["cooperation.growth"], 3) * (as_members(params["cooperation.ceiling"], 3) - world.cooperation)
         - as_members(params["cooperation.water_tension"], 3) * mixed * stress * relief

@@ -2,9 +2,11 @@
 
 **Utility of power p to state i** (E2)::
 
-    U_ip = R_p sum_c beta_c F_ipc                      benefits, believed as far as p is credible
+    U_ip = sum_c beta_c (1 - w_c + w_c R_p) F_ipc     benefits; promises (weight w_c) only as far as
+                                                        p is credible
          + beta_pi pi_ip                                p's projected presence (contest share)
-         + rho_ip sum_c L_ipc (1 + m W_ipc)             leverage: bandwagon (rho > 0) or balance (rho < 0)
+         + rho_ip sum_c (L_ipc + m K_ipc)               leverage and withheld stake: bandwagon (rho > 0)
+                                                        or balance (rho < 0)
          + beta_O resp_i O_ip                           public opinion, weighted by responsiveness
          + beta_G G_ip                                  memory of a regime guarantee
          - beta_C cond_p (1 - resp_i)                   cost of governance conditions to closed regimes
@@ -63,14 +65,16 @@ def utilities(
 ) -> np.ndarray:
     """Utility of each pole to each state, ``(n, i, k)`` (see the module docstring)."""
     beta = params["flows.benefit_weight"][:, None, None, :]
-    benefit = credibility[:, None, :] * axis_sum(beta * world.flow, 3)
+    trust = params["flows.credibility_weight"][:, None, None, :]  # promises (FDI, aid) depend on credibility
+    believed = 1.0 - trust + trust * credibility[:, None, :, None]
+    benefit = axis_sum(beta * believed * world.flow, 3)
     strength = (capability * (1.0 - params["powers.capacity_drain"]))[:, None, :] * care
     nu = as_members(params["alignment.contest_exponent"], 3)
     power = np.power(np.maximum(strength, 1e-9), nu)
     contest = power / axis_sum(power, 2, keepdims=True)
     rho = bandwagon(world, params, params["country.gdp"])
-    multiplier = as_members(params["exposure.weaponised_multiplier"], 4)
-    leverage = axis_sum(world.leverage * (1.0 + multiplier * world.weaponised), 3)
+    stake = as_members(params["exposure.weaponised_multiplier"], 4)
+    leverage = axis_sum(world.leverage + stake * world.withheld, 3)
     resp = params["alignment.responsiveness"][..., None]  # (n, i, 1)
     memory = world.guarantee_memory
     u_powers = (

@@ -216,7 +216,9 @@ class CentralAsiaModel(mesa.Model):
         credibility = change("credibility", economy.advance_credibility(w, p, onset, t))
         capability = change("capability", economy.capability(p, t))
         water = change("water", economy.water_availability(p, t))
-        stress = np.maximum(1.0 - water, 0.0).astype(DTYPE)
+        governance = change("water_governance", self._zeros("state"))
+        shortfall = np.maximum(1.0 - water, 0.0).astype(DTYPE)
+        stress = economy.water_stress(p, water, governance)
         stress_change, w.water_stress = stress - w.water_stress, stress
         channels.grow_potentials(w, p, effort, p["flows.trend"])
         disruption = 1.0 - p["weaponisation.severity"][:, None, None, :] * weaponised
@@ -236,8 +238,7 @@ class CentralAsiaModel(mesa.Model):
         economy.advance_stability(w, p, growth, crisis, axis_sum(guaranteed, 2), draws["stability"])
         economy.advance_threat(w, p, onset)
         threat = change("threat", w.threat)
-        governance = change("water_governance", self._zeros("state"))
-        economy.advance_cooperation(w, p, governance, p["country.upstream"])
+        economy.advance_cooperation(w, p, shortfall, governance, p["country.upstream"])
         cooperation = change("cooperation", w.cooperation)
         economy.advance_standards(w, p)
         memory = channels.as_members(p["alignment.guarantee_memory"], 3)

@@ -67,8 +67,11 @@ class World:
         alignment: ``(i, k)`` share of each state's orientation toward each pole.
         alignment0: ``(i, k)`` start alignment (the doctrine anchor's default).
         alignment_memory: ``(i, k)`` exponentially smoothed recent alignment (coercion trigger).
-        potential: ``(i, p, c)`` flow a power would provide absent disruption.
+        potential: ``(i, p, c)`` flow a power would provide absent disruption: its trend path
+            plus the capacity built by extra effort.
+        trend_path: ``(i, p, c)`` the potential flow under baseline effort (drift and standards).
         flow: ``(i, p, c)`` realised flow this quarter.
+        cut: ``(i, p, c)`` share of the potential still cut (recovers gradually after a disruption).
         flow0: ``(i, p, c)`` realised flow at the start.
         other: ``(i, c)`` flow from partners outside the model (constant).
         substitute: ``(i, c)`` flow other partners have taken over from disrupted ones.
@@ -86,6 +89,7 @@ class World:
         guarantee_timer: ``(i, p)`` quarters left of a regime guarantee.
         guarantee_memory: ``(i, p)`` fading memory of guarantees.
         leverage: ``(i, p, c)`` leverage each power holds over each state.
+        withheld: ``(i, p, c)`` flow a coercing power withholds (and could restore).
         opinion: ``(i, p)`` mean citizen favourability.
         water_stress: ``(i,)`` shortfall of water availability below normal.
         bias: ``(i, k)`` benchmark calibration of the hedging target.
@@ -96,7 +100,9 @@ class World:
     alignment0: np.ndarray
     alignment_memory: np.ndarray
     potential: np.ndarray
+    trend_path: np.ndarray
     flow: np.ndarray
+    cut: np.ndarray
     flow0: np.ndarray
     other: np.ndarray
     substitute: np.ndarray
@@ -117,6 +123,7 @@ class World:
     guarantee_timer: np.ndarray
     guarantee_memory: np.ndarray
     leverage: np.ndarray
+    withheld: np.ndarray
     opinion: np.ndarray
     water_stress: np.ndarray
     bias: np.ndarray
@@ -161,7 +168,9 @@ def initial_world(params: ParamArrays) -> World:
         alignment0=align.copy(),
         alignment_memory=align.copy(),
         potential=potential.astype(DTYPE),
+        trend_path=potential.astype(DTYPE),
         flow=potential.astype(DTYPE),
+        cut=zeros_ipc.copy(),
         flow0=potential.astype(DTYPE),
         other=other.astype(DTYPE),
         substitute=np.zeros((n, N_STATES, N_CHANNELS), DTYPE),
@@ -182,6 +191,7 @@ def initial_world(params: ParamArrays) -> World:
         guarantee_timer=np.zeros((n, N_STATES, N_POWERS), np.int16),
         guarantee_memory=zeros_ip.copy(),
         leverage=zeros_ipc.copy(),
+        withheld=zeros_ipc.copy(),
         opinion=zeros_ip.copy(),
         water_stress=np.zeros((n, N_STATES), DTYPE),
         bias=np.zeros_like(align),

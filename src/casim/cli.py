@@ -1,0 +1,232 @@
+"""The ``casim`` command line: thin commands over the Python API.
+
+Exit codes: 0 success; 1 a check or validation found failures; 2 bad input (a clear
+message naming file, line and field, never a traceback); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shlex
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from casim.errors import CasimError
+
+app = typer.Typer(
+    name="casim",
+    help="Scenario engine for Central Asia's geopolitics: run, compare and explain scenarios.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+BAD_INPUT, FAILED, INTERRUPTED = 2, 1, 130
+
+
+@contextlib.contextmanager
+def handled() -> Iterator[None]:
+    """Turn bad input into messages and exit codes instead of tracebacks."""
+    try:
+        yield
+    except CasimError as error:
+        for issue in error.issues:
+            err.print(f"[red]error[/red] {issue}", markup=True)
+        raise typer.Exit(BAD_INPUT) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing was kept")
+        raise typer.Exit(INTERRUPTED) from None
+
+
+def _command_line() -> str:
+    return "casim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def _scenario_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        else:
+            files.append(path)
+    return files
+
+
+def _progress(quiet: bool):
+    """A progress bar on stderr (or nothing when quiet)."""
+    if quiet:
+        return contextlib.nullcontext(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def _track(bar, description: str):
+    if bar is None:
+        return None
+    task = bar.add_task(description, total=None)
+
+    def report(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return report
+
+
+def print_horizon_table(table, scenario: str, horizon_label: str, quiet: bool = False) -> None:
+    """One table per state: change in alignment at the horizon versus the baseline."""
+    if quiet:
+        return
+    out.print(f"\nChange in alignment at {horizon_label} versus the baseline: {scenario}")
+    out.print("median of member-by-member differences, 90 % band, and the share of members where it rises / falls\n")
+    for state, rows in table.groupby("state", sort=False):
+        t = Table(title=state, title_justify="left", show_edge=False, pad_edge=False)
+        for col, justify in (
+            ("toward", "left"),
+            ("baseline", "right"),
+            ("scenario", "right"),
+            ("change", "right"),
+            ("90 % band", "right"),
+            ("P(up)", "right"),
+            ("P(down)", "right"),
+        ):
+            t.add_column(col, justify=justify)
+        for _, r in rows.iterrows():
+            t.add_row(
+                r["pole"],
+                f"{r['baseline']:.3f}",
+                f"{r['scenario']:.3f}",
+                f"{r['change']:+.3f}",
+                f"[{r['p05']:+.3f}, {r['p95']:+.3f}]",
+                f"{r['p_up']:.0%}",
+                f"{r['p_down']:.0%}",
+            )
+        out.print(t)
+        out.print()
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    members: Annotated[
+        int | None, typer.Option("--members", "-n", min=1, help="Ensemble members (default: the scenario's).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", "-s", min=0, help="Seed (default: the scenario's).")] = None,
+    member: Annotated[
+        int | None, typer.Option("--member", min=0, help="Run only this member (reproduce one member).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder to create (default results/<scenario>/<time>).")
+    ] = None,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures.")] = True,
+    report: Annotated[bool, typer.Option("--report", help="Also write a printable HTML report (report.html).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
+) -> None:
+    """Run a scenario and its paired baseline; write a results folder and print the change at the horizon."""
+    from casim.runner import simulate_pair, write_run
+    from casim.scenario import load_scenario
+
+    with handled():
+        scn = load_scenario(scenario)
+        with _progress(quiet) as bar:
+            paired = simulate_pair(
+                scn,
+                members=members,
+                seed=seed,
+                member=member,
+                progress=_track(bar, f"simulating {scn.name} and baseline"),
+            )
+        extra = None
+        if report:
+            from casim.report import write_report_into
+
+            extra = write_report_into
+        folder = write_run(paired, out=out_dir, plots=plots, source=scenario, command=_command_line(), extra=extra)
+        label = str(paired.paired["label"].values[-1])
+        print_horizon_table(folder.horizon, scn.name, label, quiet)
+        out.print(str(folder.folder) if quiet else f"results written to {folder.folder}")
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders of them.")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems.")] = False,
+) -> None:
+    """Check scenario files; print every problem with file, line, field and a suggestion."""
+    from casim.scenario import load_scenario
+
+    files = _scenario_files(paths)
+    if not files:
+        err.print("no scenario files found")
+        raise typer.Exit(BAD_INPUT)
+    bad = 0
+    for file in files:
+        try:
+            load_scenario(file)
+        except CasimError as error:
+            bad += 1
+            for issue in error.issues:
+                err.print(f"[red]error[/red] {issue}", markup=True)
+        else:
+            if not quiet:
+                out.print(f"ok {file}")
+    if bad:
+        err.print(f"{bad} of {len(files)} file(s) have problems")
+        raise typer.Exit(BAD_INPUT)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editor completion)."""
+    from casim.scenario import scenario_schema
+
+    sys.stdout.write(json.dumps(scenario_schema(), indent=2) + "\n")
+
+
+@app.command("list")
+def list_scenarios(
+    folder: Annotated[
+        Path | None, typer.Argument(help="Folder of scenarios (default: ./scenarios or the library).")
+    ] = None,
+) -> None:
+    """List the scenarios in the library with their one-line descriptions."""
+    from casim.library import scenario_dir, scenario_summaries
+
+    with handled():
+        folder = folder or scenario_dir()
+        rows = scenario_summaries(folder)
+        t = Table(title=f"Scenarios in {folder}", title_justify="left", show_edge=False)
+        t.add_column("scenario")
+        t.add_column("file")
+        t.add_column("description")
+        for row in rows:
+            t.add_row(row.name, row.file.name, row.summary)
+        out.print(t)
+
+
+def main() -> None:
+    """Entry point of the ``casim`` console script."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,509 @@
+"""YAML scenarios: the format, its validation, and compilation to a :class:`~casim.spec.RunSpec`.
+
+A scenario file names the run, says where its story comes from, and lists what changes
+relative to the baseline: parameter overrides, timed events, random events and
+uncertain parameters. See README.md ("Scenario format") for a full example and
+``casim schema`` for the JSON Schema.
+
+Validation happens in two passes, and every problem becomes an
+:class:`~casim.errors.Issue` with file, line, column, field, expectation and, where
+possible, a suggestion:
+
+1. structure and types (pydantic; unknown keys are errors);
+2. meaning: names of states, powers, channels and segments; parameter paths; which
+   selectors a variable accepts; event times inside the horizon.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from casim import names
+from casim.errors import CasimError, Issue
+from casim.interventions import OPS, TARGETS, Intervention
+from casim.model import INIT_ONLY
+from casim.names import CHANNELS, POLES, SEGMENTS, STATES, UnknownName
+from casim.parameters import Distribution, ParameterError, ParameterSet
+from casim.spec import Quarter, RunSpec
+from casim.yamlsrc import key_line, line_of, loads_yaml
+
+MAX_MEMBERS = 100_000
+MAX_HORIZON = 200
+DEFAULT_MEMBERS = 100
+DEFAULT_HORIZON = 40
+
+
+def _as_list(value: Any) -> Any:
+    """Accept a single name where a list of names is expected."""
+    return [value] if isinstance(value, str) else value
+
+
+Names = Annotated[list[str], BeforeValidator(_as_list)]
+QuarterRef = int | str
+
+
+class UncertainSpec(BaseModel):
+    """A distribution for a parameter drawn per member."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dist: Literal["uniform", "normal", "triangular", "scale"] = Field(
+        description="uniform(low, high), normal(mean, sd), triangular(low, mode, high) or scale(low, high): "
+        "a factor on the declared value"
+    )
+    low: float | None = None
+    high: float | None = None
+    mode: float | None = None
+    mean: float | None = None
+    sd: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _complete(self) -> UncertainSpec:
+        need = {
+            "uniform": ("low", "high"),
+            "scale": ("low", "high"),
+            "triangular": ("low", "mode", "high"),
+            "normal": ("mean", "sd"),
+        }[self.dist]
+        missing = [f for f in need if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"a {self.dist} distribution needs {', '.join(need)}; missing {', '.join(missing)}")
+        if self.dist != "normal" and not self.low < self.high:  # type: ignore[operator]
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.dist == "triangular" and not self.low <= self.mode <= self.high:  # type: ignore[operator]
+            raise ValueError("mode must lie between low and high")
+        return self
+
+    def to_distribution(self) -> Distribution:
+        return Distribution(
+            kind=self.dist,
+            low=self.low or 0.0,
+            high=self.high if self.high is not None else 1.0,
+            mode=self.mode or 0.0,
+            mean=self.mean or 0.0,
+            sd=self.sd or 1.0,
+        )
+
+
+class Change(BaseModel):
+    """What an event changes: shared by timed and random events."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("", description="short label shown in reports")
+    description: str = ""
+    variable: str | None = Field(
+        None,
+        description="what to change: " + ", ".join(TARGETS) + " (or use 'parameter')",
+        json_schema_extra={"enum": list(TARGETS)},
+    )
+    parameter: str | None = Field(None, description="dotted path of a parameter read during the run")
+    channels: Names = Field(default_factory=list, json_schema_extra={"items": {"enum": list(CHANNELS)}})
+    powers: Names = Field(default_factory=list, json_schema_extra={"items": {"enum": list(POLES)}})
+    states: Names = Field(default_factory=list, json_schema_extra={"items": {"enum": list(STATES)}})
+    segments: Names = Field(
+        default_factory=list,
+        description="citizen audiences: general (everyone) or a segment",
+        json_schema_extra={"items": {"enum": ["general", *SEGMENTS]}},
+    )
+    op: Literal["multiply", "add", "set"]
+    value: float
+    ramp: int = Field(1, ge=1, le=MAX_HORIZON, description="quarters to reach full strength")
+    duration: int | Literal["permanent"] = Field("permanent", description="quarters the change lasts, or 'permanent'")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Change:
+        if (self.variable is None) == (self.parameter is None):
+            raise ValueError("give exactly one of 'variable' or 'parameter'")
+        if isinstance(self.duration, int) and self.duration < 1:
+            raise ValueError("duration must be at least 1 quarter (or 'permanent')")
+        return self
+
+
+class Event(Change):
+    """A change that starts at a given quarter."""
+
+    at: QuarterRef = Field(description="quarter it starts, e.g. 2026Q3, or quarters after the start (1, 2, ...)")
+
+
+class RandomEvent(Change):
+    """A change that fires with a probability each quarter, drawn per member."""
+
+    probability: float = Field(gt=0, le=1, description="chance per quarter and member")
+    window: tuple[QuarterRef, QuarterRef] | None = Field(None, description="first and last quarter it may fire")
+    max_occurrences: int | None = Field(None, ge=1)
+
+
+class Scenario(BaseModel):
+    """A casim scenario (one YAML file)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$", description="short identifier (letters, digits, _ -)")
+    description: str = Field(min_length=1)
+    sources: list[str] = Field(default_factory=list, description="where the story and its numbers come from")
+    start: str = Field("2026Q1", description="quarter of the start state")
+    horizon: int = Field(DEFAULT_HORIZON, ge=1, le=MAX_HORIZON, description="quarters simulated")
+    members: int = Field(DEFAULT_MEMBERS, ge=1, le=MAX_MEMBERS, description="ensemble members")
+    seed: int = Field(0, ge=0, description="the one seed of the run")
+    assumptions: dict[str, Any] = Field(
+        default_factory=dict, description="parameter overrides applied to the scenario AND its baseline"
+    )
+    parameters: dict[str, Any] = Field(
+        default_factory=dict, description="parameter overrides that are part of the scenario (not the baseline)"
+    )
+    events: list[Event] = Field(default_factory=list)
+    random_events: list[RandomEvent] = Field(default_factory=list)
+    uncertain: dict[str, UncertainSpec] = Field(default_factory=dict, description="parameters drawn per member")
+    sample_ranges: bool = Field(False, description="draw every parameter from its documented range per member")
+
+    # ------------------------------------------------------------------ compilation
+    def start_quarter(self) -> Quarter:
+        return Quarter.parse(self.start)
+
+    def quarter_index(self, ref: QuarterRef) -> int:
+        """Quarter index (0 = start) of a quarter label or offset."""
+        if isinstance(ref, int):
+            return ref
+        return Quarter.parse(ref) - self.start_quarter()
+
+    def _interventions(self) -> tuple[Intervention, ...]:
+        out = []
+        for change in [*self.events, *self.random_events]:
+            random = isinstance(change, RandomEvent)
+            out.append(
+                Intervention(
+                    target=change.variable if change.variable else f"param:{change.parameter}",
+                    op=change.op,
+                    value=float(change.value),
+                    start=1 if random else self.quarter_index(change.at),  # type: ignore[attr-defined]
+                    ramp=change.ramp,
+                    duration=None if change.duration == "permanent" else int(change.duration),
+                    states=tuple(names.resolve("state", s) for s in change.states),
+                    powers=tuple(names.resolve("pole", p) for p in change.powers),
+                    channels=tuple(names.resolve("channel", c) for c in change.channels),
+                    segments=tuple(_audience(s) for s in change.segments),
+                    probability=change.probability if random else None,  # type: ignore[attr-defined]
+                    window=(
+                        tuple(self.quarter_index(q) for q in change.window)  # type: ignore[attr-defined]
+                        if random and change.window
+                        else None
+                    ),
+                    max_occurrences=change.max_occurrences if random else None,  # type: ignore[attr-defined]
+                    name=change.name,
+                )
+            )
+        return tuple(out)
+
+    def _base_params(self, params: ParameterSet | None) -> ParameterSet:
+        from casim.paramfile import load_parameters
+
+        base = params if params is not None else load_parameters()
+        return base.with_overrides(self.assumptions) if self.assumptions else base
+
+    def _uncertain(self) -> dict[str, Distribution]:
+        return {path: spec.to_distribution() for path, spec in self.uncertain.items()}
+
+    def to_runspec(self, params: ParameterSet | None = None) -> RunSpec:
+        """The scenario as a run: assumptions and overrides applied, events compiled."""
+        base = self._base_params(params)
+        return RunSpec(
+            params=base.with_overrides(self.parameters) if self.parameters else base,
+            horizon=self.horizon,
+            start=self.start_quarter(),
+            interventions=self._interventions(),
+            uncertain=self._uncertain(),
+            sample_ranges=self.sample_ranges,
+            name=self.name,
+        )
+
+    def baseline_runspec(self, params: ParameterSet | None = None) -> RunSpec:
+        """The paired baseline: same start, horizon, assumptions and uncertainty; no overrides or events."""
+        return RunSpec(
+            params=self._base_params(params),
+            horizon=self.horizon,
+            start=self.start_quarter(),
+            uncertain=self._uncertain(),
+            sample_ranges=self.sample_ranges,
+            name="baseline",
+        )
+
+    def resolved(self, **changes: Any) -> Scenario:
+        """A copy with fields changed (e.g. members, seed from the command line)."""
+        return self.model_copy(update={k: v for k, v in changes.items() if v is not None})
+
+    def to_yaml_dict(self) -> dict[str, Any]:
+        """All fields, defaults included, with canonical names: the resolved scenario."""
+        data = self.model_dump(mode="json")
+        for group in ("events", "random_events"):
+            for raw, change in zip(data[group], getattr(self, group), strict=True):
+                raw["states"] = [names.resolve("state", s) for s in change.states]
+                raw["powers"] = [names.resolve("pole", p) for p in change.powers]
+                raw["channels"] = [names.resolve("channel", c) for c in change.channels]
+                raw["segments"] = [_audience(s) for s in change.segments]
+        return data
+
+
+def _audience(name: str) -> str:
+    if str(name).strip().lower() in ("all", "everyone", "general"):
+        return "general"
+    return names.resolve("segment", name)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_scenario(path: str | Path, params: ParameterSet | None = None) -> Scenario:
+    """Read and fully validate a scenario file.
+
+    Raises:
+        CasimError: listing every problem with its file, line, field and suggestion.
+    """
+    path = Path(path)
+    from casim.yamlsrc import load_yaml
+
+    return validate_document(load_yaml(path), str(path), params)
+
+
+def loads_scenario(text: str, filename: str = "<string>", params: ParameterSet | None = None) -> Scenario:
+    """Validate a scenario given as YAML text (see :func:`load_scenario`)."""
+    return validate_document(loads_yaml(text, filename), filename, params)
+
+
+def validate_document(doc: Any, filename: str, params: ParameterSet | None = None) -> Scenario:
+    """Validate a parsed YAML document (structure, then meaning)."""
+    if not isinstance(doc, Mapping):
+        found = "an empty file" if doc is None else f"a {type(doc).__name__}"
+        raise CasimError(
+            filename, 1, 1, "", f"a scenario must be a mapping of fields (name, description, ...), found {found}"
+        )
+    try:
+        scenario = Scenario.model_validate(dict(doc))
+    except ValidationError as err:
+        raise CasimError.from_issues(_structural_issues(err, doc, filename)) from None
+    if params is None:
+        from casim.paramfile import load_parameters
+
+        params = load_parameters()
+    issues = _semantic_issues(scenario, doc, filename, params)
+    if issues:
+        raise CasimError.from_issues(issues)
+    return scenario
+
+
+_MODELS: dict[str, type[BaseModel]] = {"events": Event, "random_events": RandomEvent, "uncertain": UncertainSpec}
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel]:
+    """The pydantic model that owns the field at ``loc``."""
+    if len(loc) >= 2 and loc[0] in _MODELS:
+        return _MODELS[str(loc[0])]
+    return Scenario
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop pydantic's internal union/validator tags from a location."""
+    return tuple(
+        p
+        for p in loc
+        if isinstance(p, int) or not (re.match(r"^(int|str|float|function-|literal\[)", str(p)) or "[" in str(p))
+    )
+
+
+def _structural_issues(err: ValidationError, doc: Any, filename: str) -> list[Issue]:
+    issues: list[Issue] = []
+    seen: set[tuple[Any, ...]] = set()
+    for e in err.errors():
+        loc = _clean_loc(tuple(e["loc"]))
+        kind = e["type"]
+        if loc in seen and kind not in ("extra_forbidden", "missing"):
+            continue  # one message per field (unions report each alternative)
+        seen.add(loc)
+        field = _field_name(loc)
+        suggestion = None
+        if kind == "extra_forbidden":
+            model = _model_at(loc)
+            allowed = list(model.model_fields)
+            suggestion = names.suggest(str(loc[-1]), allowed)
+            message = f"unknown field '{loc[-1]}' (allowed: {', '.join(allowed)})"
+            line, col = key_line(doc, list(loc))
+        elif kind == "string_pattern_mismatch" and loc == ("name",):
+            line, col = line_of(doc, list(loc))
+            message = f"expected a short identifier of letters, digits, '_' or '-' (no spaces), got {e.get('input')!r}"
+        elif kind == "missing":
+            message = f"missing required field '{loc[-1]}'"
+            line, col = line_of(doc, list(loc[:-1]))
+        else:
+            line, col = line_of(doc, list(loc))
+            message = _message(e)
+            given = e.get("input")
+            if kind in ("literal_error", "enum") and isinstance(given, str):
+                expected = re.findall(r"'([^']+)'", e.get("ctx", {}).get("expected", ""))
+                suggestion = names.suggest(given, expected)
+        issues.append(Issue(filename, line, col, field, message, suggestion))
+    return sorted(issues, key=lambda i: (i.line, i.col))
+
+
+def _message(e: Mapping[str, Any]) -> str:
+    kind, msg = e["type"], e["msg"]
+    given = e.get("input")
+    shown = repr(given) if not isinstance(given, (dict, list)) else type(given).__name__
+    if kind == "value_error":
+        return str(e.get("ctx", {}).get("error", msg))
+    if kind == "literal_error":
+        return f"expected {e.get('ctx', {}).get('expected', 'one of the allowed values')}, got {shown}"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return f"{msg[0].lower() + msg[1:]}, got {shown}"
+    return f"{msg[0].lower() + msg[1:]} (got {shown})"
+
+
+# --------------------------------------------------------------------------- meaning
+
+
+def _semantic_issues(scn: Scenario, doc: Any, filename: str, params: ParameterSet) -> list[Issue]:
+    issues: list[Issue] = []
+
+    def add(keys: list[Any], message: str, suggestion: str | None = None, key: bool = False) -> None:
+        line, col = key_line(doc, keys) if key else line_of(doc, keys)
+        issues.append(Issue(filename, line, col, _field_name(tuple(keys)), message, suggestion))
+
+    try:
+        start = scn.start_quarter()
+    except ValueError:
+        add(["start"], f"expected a quarter like 2026Q1, got '{scn.start}'")
+        start = Quarter(2026, 1)
+
+    for group in ("assumptions", "parameters"):
+        for path, value in getattr(scn, group).items():
+            try:
+                params.with_overrides({path: value})
+            except ParameterError as err:
+                add(
+                    [group, path],
+                    f"{err.detail} (a parameter override)",
+                    err.suggestion,
+                    key=err.detail.startswith("no such"),
+                )
+    for path in scn.uncertain:
+        try:
+            params.split_path(path)
+        except ParameterError as err:
+            add(["uncertain", path], err.detail, err.suggestion, key=True)
+
+    for group in ("events", "random_events"):
+        for number, change in enumerate(getattr(scn, group)):
+            _check_change(change, [group, number], add, params, scn, start)
+    return sorted(issues, key=lambda i: (i.line, i.col))
+
+
+def _check_change(
+    change: Change, where: list[Any], add: Any, params: ParameterSet, scn: Scenario, start: Quarter
+) -> None:
+    dims: tuple[str, ...] = ()
+    if change.variable is not None:
+        if change.variable not in TARGETS:
+            add(
+                [*where, "variable"],
+                f"'{change.variable}' is not a variable (choose from: {', '.join(TARGETS)})",
+                names.suggest(change.variable, TARGETS),
+            )
+            return
+        info = TARGETS[change.variable]
+        dims = params[info.param].dims if info.param else info.dims
+    else:
+        try:
+            param, _ = params.split_path(str(change.parameter))
+        except ParameterError as err:
+            add([*where, "parameter"], err.detail, err.suggestion)
+            return
+        if param.path in INIT_ONLY:
+            add(
+                [*where, "parameter"],
+                f"'{param.path}' only sets the start state; change it under 'parameters:' (an override) instead",
+            )
+            return
+        dims = param.dims
+    selectors = {
+        "states": ("state", "partner"),
+        "powers": ("power", "pole"),
+        "channels": ("channel",),
+        "segments": ("audience", "segment"),
+    }
+    for field, kinds in selectors.items():
+        values = getattr(change, field)
+        if not values:
+            continue
+        if not any(k in dims for k in kinds):
+            target = change.variable or change.parameter
+            add(
+                [*where, field],
+                f"'{target}' has no {kinds[0]} dimension (its dimensions: "
+                f"{', '.join(dims) or 'none'}); remove '{field}'",
+            )
+            continue
+        kind = {
+            "states": "state",
+            "powers": "pole" if "pole" in dims else "power",
+            "channels": "channel",
+            "segments": "segment",
+        }[field]
+        for number, value in enumerate(values):
+            try:
+                if field == "segments":
+                    _audience(value)
+                else:
+                    names.resolve(kind, value)
+            except UnknownName as err:
+                add(
+                    [*where, field, number],
+                    f"'{value}' is not a {'segment' if field == 'segments' else kind}"
+                    f" (choose from: {', '.join(err.choices)})",
+                    err.suggestion,
+                )
+    if change.op not in OPS:  # pragma: no cover - pydantic already checks
+        add([*where, "op"], f"expected one of {', '.join(OPS)}")
+    times = [("at", change.at)] if isinstance(change, Event) else []
+    if isinstance(change, RandomEvent) and change.window:
+        times += [("window", change.window[0]), ("window", change.window[1])]
+    for field, ref in times:
+        try:
+            index = ref if isinstance(ref, int) else Quarter.parse(ref) - start
+        except ValueError:
+            add([*where, field], f"expected a quarter like 2026Q3 or a number of quarters after the start, got '{ref}'")
+            continue
+        if not 1 <= index <= scn.horizon:
+            last = start + scn.horizon
+            add(
+                [*where, field],
+                f"must fall between {start + 1} and {last} (the start {start} is fixed; the run "
+                f"ends after {scn.horizon} quarters), got '{ref}'",
+            )
+    if isinstance(change, RandomEvent) and change.window:
+        try:
+            if scn.quarter_index(change.window[0]) > scn.quarter_index(change.window[1]):
+                add([*where, "window"], "the window's first quarter comes after its last")
+        except ValueError:
+            pass
+
+
+def scenario_schema() -> dict[str, Any]:
+    """JSON Schema of the scenario format (for editor completion)."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "casim scenario"
+    return schema
