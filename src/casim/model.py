@@ -201,7 +201,6 @@ class CentralAsiaModel(mesa.Model):
             p,
             np.broadcast_to(p["powers.guarantee_propensity"], (self.members, N_POWERS)),
             care,
-            credibility_before,
             draws["guarantee"],
         )
         forced = change("weaponised", self._zeros("state", "power", "channel"))

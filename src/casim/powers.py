@@ -15,7 +15,7 @@
   ``1 - exp(-h gain)``. While weaponised, the channel loses a share ``severity_c`` of its
   flow for ``duration_c`` quarters.
 * **Guarantee.** When a regime's stability falls below the crisis threshold and no
-  guarantee is active, the most willing power, ``propensity_p care_pi R_p``, guarantees it
+  guarantee is active, the most willing power, ``propensity_p care_pi``, guarantees it
   with that probability; the guarantee supports stability and deepens security ties.
 
 Random choices use uniforms drawn up front from each member's stream.
@@ -83,22 +83,23 @@ def decide_guarantee(
     params: ParamArrays,
     propensity: np.ndarray,
     care: np.ndarray,
-    credibility: np.ndarray,
     uniforms: np.ndarray,
 ) -> None:
     """Start regime guarantees for states in crisis (sets ``world.guarantee_timer``).
 
+    A guarantee is an act, not a promise, so it depends on the power's propensity and how
+    much it cares about the state, not on its credibility.
+
     Args:
         propensity: ``(n, p)`` effective willingness to guarantee.
         care: ``(n, i, p)``.
-        credibility: ``(n, p)``.
         uniforms: ``(n, i)`` this quarter's draws.
     """
     threshold = as_members(params["regime.crisis_threshold"], 2)
     crisis = (world.stability < threshold) & (world.guarantee_timer.max(axis=2) == 0)
     if not crisis.any():
         return
-    willing = propensity[:, None, :] * care * credibility[:, None, :]  # (n, i, p)
+    willing = propensity[:, None, :] * care  # (n, i, p)
     best = willing.argmax(axis=2)
     prob = np.clip(np.take_along_axis(willing, best[..., None], axis=2)[..., 0], 0.0, 1.0)
     fire = crisis & (uniforms < prob)

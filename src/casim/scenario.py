@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 
 from casim import names
 from casim.errors import CasimError, Issue
@@ -43,14 +43,27 @@ def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-Names = Annotated[list[str], BeforeValidator(_as_list)]
+def _names(kind: str, choices: list[str]) -> Any:
+    """A list of names of one kind; a single name is accepted too (and so says the schema)."""
+    one = {"type": "string", "enum": choices}
+    return Annotated[
+        list[str],
+        BeforeValidator(_as_list),
+        WithJsonSchema({"anyOf": [one, {"type": "array", "items": one}], "description": f"one or more {kind}"}),
+    ]
+
+
+ChannelNames = _names("channels", list(CHANNELS))
+PowerNames = _names("powers (or autonomy for the anchor)", list(POLES))
+StateNames = _names("states", list(STATES))
+SegmentNames = _names("citizen audiences (general = everyone)", ["general", *SEGMENTS])
 QuarterRef = int | str
 
 
 class UncertainSpec(BaseModel):
     """A distribution for a parameter drawn per member."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     dist: Literal["uniform", "normal", "triangular", "scale"] = Field(
         description="uniform(low, high), normal(mean, sd), triangular(low, mode, high) or scale(low, high): "
@@ -93,7 +106,7 @@ class UncertainSpec(BaseModel):
 class Change(BaseModel):
     """What an event changes: shared by timed and random events."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = Field("", description="short label shown in reports")
     description: str = ""
@@ -103,16 +116,12 @@ class Change(BaseModel):
         json_schema_extra={"enum": list(TARGETS)},
     )
     parameter: str | None = Field(None, description="dotted path of a parameter read during the run")
-    channels: Names = Field(default_factory=list, json_schema_extra={"items": {"enum": list(CHANNELS)}})
-    powers: Names = Field(default_factory=list, json_schema_extra={"items": {"enum": list(POLES)}})
-    states: Names = Field(default_factory=list, json_schema_extra={"items": {"enum": list(STATES)}})
-    segments: Names = Field(
-        default_factory=list,
-        description="citizen audiences: general (everyone) or a segment",
-        json_schema_extra={"items": {"enum": ["general", *SEGMENTS]}},
-    )
+    channels: ChannelNames = Field(default_factory=list)
+    powers: PowerNames = Field(default_factory=list)
+    states: StateNames = Field(default_factory=list)
+    segments: SegmentNames = Field(default_factory=list)
     op: Literal["multiply", "add", "set"]
-    value: float
+    value: float = Field(ge=-1e6, le=1e6, description="the factor (multiply), amount (add) or level (set)")
     ramp: int = Field(1, ge=1, le=MAX_HORIZON, description="quarters to reach full strength")
     duration: int | Literal["permanent"] = Field("permanent", description="quarters the change lasts, or 'permanent'")
 
@@ -142,7 +151,7 @@ class RandomEvent(Change):
 class Scenario(BaseModel):
     """A casim scenario (one YAML file)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$", description="short identifier (letters, digits, _ -)")
     description: str = Field(min_length=1)
@@ -286,6 +295,8 @@ def validate_document(doc: Any, filename: str, params: ParameterSet | None = Non
         scenario = Scenario.model_validate(dict(doc))
     except ValidationError as err:
         raise CasimError.from_issues(_structural_issues(err, doc, filename)) from None
+    except RecursionError:
+        raise CasimError(filename, 1, 1, "", "the document refers to itself (recursive YAML aliases)") from None
     if params is None:
         from casim.paramfile import load_parameters
 
@@ -316,13 +327,19 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return out
 
 
+_UNION_FIELDS = {"at", "duration", "window"}
+_TAG = re.compile(r"^(int|str|float|bool|literal\[.*\]|function-\w+\[.*\]|tuple\[.*\]|list\[.*\])$")
+
+
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Drop pydantic's internal union/validator tags from a location."""
-    return tuple(
-        p
-        for p in loc
-        if isinstance(p, int) or not (re.match(r"^(int|str|float|function-|literal\[)", str(p)) or "[" in str(p))
-    )
+    """Drop the tags pydantic adds to locations inside union-typed fields (``at``, ``duration``, ``window``)."""
+    out: list[Any] = []
+    for part in loc:
+        inside_union = any(p in _UNION_FIELDS for p in out if isinstance(p, str))
+        if inside_union and isinstance(part, str) and _TAG.match(part):
+            continue
+        out.append(part)
+    return tuple(out)
 
 
 def _structural_issues(err: ValidationError, doc: Any, filename: str) -> list[Issue]:
@@ -336,17 +353,18 @@ def _structural_issues(err: ValidationError, doc: Any, filename: str) -> list[Is
         seen.add(loc)
         field = _field_name(loc)
         suggestion = None
+        last = loc[-1] if loc else ""
         if kind == "extra_forbidden":
             model = _model_at(loc)
             allowed = list(model.model_fields)
-            suggestion = names.suggest(str(loc[-1]), allowed)
-            message = f"unknown field '{loc[-1]}' (allowed: {', '.join(allowed)})"
+            suggestion = names.suggest(str(last), allowed)
+            message = f"unknown field '{last}' (allowed: {', '.join(allowed)})"
             line, col = key_line(doc, list(loc))
         elif kind == "string_pattern_mismatch" and loc == ("name",):
             line, col = line_of(doc, list(loc))
             message = f"expected a short identifier of letters, digits, '_' or '-' (no spaces), got {e.get('input')!r}"
         elif kind == "missing":
-            message = f"missing required field '{loc[-1]}'"
+            message = f"missing required field '{last}'"
             line, col = line_of(doc, list(loc[:-1]))
         else:
             line, col = line_of(doc, list(loc))
@@ -355,7 +373,7 @@ def _structural_issues(err: ValidationError, doc: Any, filename: str) -> list[Is
             if kind in ("literal_error", "enum") and isinstance(given, str):
                 expected = re.findall(r"'([^']+)'", e.get("ctx", {}).get("expected", ""))
                 suggestion = names.suggest(given, expected)
-        issues.append(Issue(filename, line, col, field, message, suggestion))
+        issues.append(Issue(filename, max(line, 1), max(col, 1), field, message, suggestion))
     return sorted(issues, key=lambda i: (i.line, i.col))
 
 
@@ -380,7 +398,7 @@ def _semantic_issues(scn: Scenario, doc: Any, filename: str, params: ParameterSe
 
     def add(keys: list[Any], message: str, suggestion: str | None = None, key: bool = False) -> None:
         line, col = key_line(doc, keys) if key else line_of(doc, keys)
-        issues.append(Issue(filename, line, col, _field_name(tuple(keys)), message, suggestion))
+        issues.append(Issue(filename, max(line, 1), max(col, 1), _field_name(tuple(keys)), message, suggestion))
 
     try:
         start = scn.start_quarter()
@@ -401,9 +419,16 @@ def _semantic_issues(scn: Scenario, doc: Any, filename: str, params: ParameterSe
                 )
     for path in scn.uncertain:
         try:
-            params.split_path(path)
+            param, _ = params.split_path(path)
         except ParameterError as err:
             add(["uncertain", path], err.detail, err.suggestion, key=True)
+            continue
+        if not param.sampled:
+            add(
+                ["uncertain", path],
+                f"'{param.path}' is a {param.kind} setting and cannot vary between members",
+                key=True,
+            )
 
     for group in ("events", "random_events"):
         for number, change in enumerate(getattr(scn, group)):

@@ -90,23 +90,29 @@ def loads_yaml(text: str, filename: str = "<string>") -> Any:
         CasimError: for syntax errors, unsafe tags, duplicate keys or several documents.
     """
     if len(text) > MAX_BYTES:
-        raise CasimError(filename, 0, 0, "", f"file too large (over {MAX_BYTES // 1_000_000} MB)")
-    loader = _Loader(text, filename)
+        raise CasimError(filename, 1, 1, "", f"file too large (over {MAX_BYTES // 1_000_000} MB)")
+    loader = None
     try:
+        loader = _Loader(text, filename)
         doc = loader.get_single_data()
     except CasimError:
         raise
+    except yaml.reader.ReaderError as err:
+        line = text.count("\n", 0, err.position) + 1
+        col = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+        raise CasimError(filename, line, col, "", f"the character {err.character!r} is not allowed in YAML") from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = err.problem or err.context or "invalid YAML"
         if "could not determine a constructor" in str(err):
             problem = "this YAML tag is not allowed (only plain data is loaded)"
         raise CasimError(filename, line, col, "", f"YAML syntax: {problem}") from None
     except (yaml.YAMLError, ValueError, TypeError, RecursionError, OverflowError) as err:
-        raise CasimError(filename, 0, 0, "", f"cannot read YAML: {err}") from None
+        raise CasimError(filename, 1, 1, "", f"cannot read YAML: {err}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return doc
 
 
