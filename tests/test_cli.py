@@ -53,7 +53,7 @@ def test_run_writes_a_complete_folder_and_prints_the_table(tmp_path):
     out = tmp_path / "run"
     result = invoke("run", SHOCK, "--members", 4, "--seed", 7, "--out", out)
     assert result.exit_code == 0, result.output
-    assert RUN_FILES <= {p.name for p in out.iterdir()}
+    assert {p.name for p in out.iterdir()} >= RUN_FILES
     assert is_complete(out)
     assert "Tajikistan" in result.output and "P(up)" in result.output and "90 % band" in result.output
     manifest = json.loads((out / "manifest.json").read_text())

@@ -35,7 +35,7 @@ def share_below(da, threshold=0.0):
 
 @pytest.mark.parametrize("path", sorted(LIBRARY.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_scenario_runs_on_a_small_ensemble(path):
-    paired, diff = run(path.stem)
+    paired, _ = run(path.stem)
     assert paired.sizes["member"] == 12 and paired.sizes["quarter"] == 41
     assert paired.alignment.notnull().all()
 
