@@ -138,7 +138,6 @@ def run(
         Path | None, typer.Option("--out", "-o", help="Folder to create (default results/<scenario>/<time>).")
     ] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures.")] = True,
-    report: Annotated[bool, typer.Option("--report", help="Also write a printable HTML report (report.html).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
 ) -> None:
     """Run a scenario and its paired baseline; write a results folder and print the change at the horizon."""
@@ -155,12 +154,7 @@ def run(
                 member=member,
                 progress=_track(bar, f"simulating {scn.name} and baseline"),
             )
-        extra = None
-        if report:
-            from casim.report import write_report_into
-
-            extra = write_report_into
-        folder = write_run(paired, out=out_dir, plots=plots, source=scenario, command=_command_line(), extra=extra)
+        folder = write_run(paired, out=out_dir, plots=plots, source=scenario, command=_command_line())
         label = str(paired.paired["label"].values[-1])
         print_horizon_table(folder.horizon, scn.name, label, quiet)
         out.print(str(folder.folder) if quiet else f"results written to {folder.folder}")
