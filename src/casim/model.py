@@ -52,10 +52,9 @@ INIT_ONLY = frozenset(
     }
 )
 
-# Layout of the per-quarter random draws: normals first, then uniforms.
+# Layout of the per-quarter random draws (normals and uniforms come from separate streams).
 _NORMALS = {"alignment": N_STATES * len(POLES), "gdp": N_STATES, "stability": N_STATES, "russia": 1}
 _UNIFORMS = {"weaponise": N_STATES * N_POWERS, "guarantee": N_STATES}
-WIDTH = sum(_NORMALS.values()) + sum(_UNIFORMS.values())
 
 
 def member_indices(members: int | Sequence[int]) -> np.ndarray:
@@ -106,9 +105,10 @@ class CentralAsiaModel(mesa.Model):
         p = self.params
         self.world: World = initial_world(p)
         size = int(p.scalar("citizens.per_state"))
-        shape = (N_STATES, size, len(SEGMENTS) + N_POWERS)
-        self.citizens = Citizens(p, rng.init_uniforms(self.seed, ids, shape))
-        self._draws = self._split_draws(rng.dynamics_uniforms(self.seed, ids, spec.horizon, WIDTH))
+        self.citizens = Citizens(p, *rng.citizen_draws(self.seed, ids, N_STATES, size, len(SEGMENTS), N_POWERS))
+        self._draws = self._split_draws(
+            *rng.dynamics_draws(self.seed, ids, spec.horizon, sum(_NORMALS.values()), sum(_UNIFORMS.values()))
+        )
         self._calibrate()
         sizes = {dim: len(labels) for dim, labels in DIMENSIONS.items()}
         self.recorder = Recorder(check_outputs(outputs), self.members, spec.horizon, sizes)
@@ -124,17 +124,14 @@ class CentralAsiaModel(mesa.Model):
     def horizon(self) -> int:
         return self.spec.horizon
 
-    def _split_draws(self, u: np.ndarray) -> dict[str, np.ndarray]:
-        """Cut the per-quarter uniforms into named blocks; normals by inverse transform."""
-        out, start = {}, 0
-        n_norm = sum(_NORMALS.values())
-        normals = rng.normal_from_uniform(u[..., :n_norm]).astype(DTYPE)
-        for name, width in _NORMALS.items():
-            out[name] = normals[..., start : start + width]
-            start += width
-        for name, width in _UNIFORMS.items():
-            out[name] = u[..., start : start + width].astype(DTYPE)
-            start += width
+    def _split_draws(self, normals: np.ndarray, uniforms: np.ndarray) -> dict[str, np.ndarray]:
+        """Cut the per-quarter draws into named blocks."""
+        out = {}
+        for block, layout in ((normals, _NORMALS), (uniforms, _UNIFORMS)):
+            start = 0
+            for name, width in layout.items():
+                out[name] = block[..., start : start + width]
+                start += width
         return out
 
     def _zeros(self, *dims: str) -> np.ndarray:

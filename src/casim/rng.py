@@ -11,7 +11,8 @@ All random numbers a member needs are drawn up front, as a function of
 
 * member ``k`` of any ensemble equals a lone run of member ``k``, whatever the batching;
 * a scenario and its baseline see the same numbers (common random numbers);
-* the numbers for quarter ``t`` do not depend on the horizon (one row per quarter).
+* the numbers for quarter ``t`` do not depend on the horizon (one row per quarter, filled
+  in order).
 
 The global ``numpy.random`` and ``random`` modules are never used.
 """
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 #: Children of a member's stream, one per purpose.
-PURPOSES: dict[str, int] = {"init": 0, "dynamics": 1, "params": 2, "events": 3}
+PURPOSES: dict[str, int] = {"init": 0, "normals": 1, "params": 2, "events": 3, "uniforms": 4}
 
 
 def check_seed(seed: int) -> int:
@@ -39,10 +40,18 @@ def member_generator(seed: int, member: int, *purpose: int) -> np.random.Generat
     return np.random.Generator(np.random.PCG64(ss))
 
 
-def _rows(seed: int, members: Sequence[int], purpose: tuple[int, ...], shape: tuple[int, ...]) -> np.ndarray:
-    out = np.empty((len(members), *shape))
+def _rows(
+    seed: int,
+    members: Sequence[int],
+    purpose: tuple[int, ...],
+    shape: tuple[int, ...],
+    normal: bool = False,
+    dtype: type = np.float64,
+) -> np.ndarray:
+    out = np.empty((len(members), *shape), dtype)
     for row, k in enumerate(members):
-        out[row] = member_generator(seed, k, *purpose).random(shape)
+        gen = member_generator(seed, k, *purpose)
+        out[row] = gen.standard_normal(shape, dtype=dtype) if normal else gen.random(shape, dtype=dtype)
     return out
 
 
@@ -59,23 +68,33 @@ def parameter_uniforms(seed: int, members: Sequence[int], label: str, size: int)
     return _rows(seed, members, (PURPOSES["params"], *sub), (size,))
 
 
-def dynamics_uniforms(seed: int, members: Sequence[int], horizon: int, width: int) -> np.ndarray:
-    """Uniforms ``(n, horizon, width)``: row ``t`` holds the draws of the step into quarter ``t+1``."""
-    return _rows(seed, members, (PURPOSES["dynamics"],), (horizon, width))
+def dynamics_draws(
+    seed: int, members: Sequence[int], horizon: int, normals: int, uniforms: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-quarter draws: normals ``(n, horizon, normals)`` and uniforms ``(n, horizon, uniforms)``.
+
+    Each comes from its own stream and is filled row by row, so the draws of quarter ``t``
+    are the same whatever the horizon.
+    """
+    z = _rows(seed, members, (PURPOSES["normals"],), (horizon, normals), normal=True, dtype=np.float32)
+    u = _rows(seed, members, (PURPOSES["uniforms"],), (horizon, uniforms), dtype=np.float32)
+    return z, u
 
 
-def init_uniforms(seed: int, members: Sequence[int], shape: tuple[int, ...]) -> np.ndarray:
-    """Uniforms ``(n, *shape)`` for the initial population of citizens."""
-    return _rows(seed, members, (PURPOSES["init"],), shape)
+def citizen_draws(
+    seed: int, members: Sequence[int], states: int, size: int, segments: int, powers: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Uniforms ``(n, states, segments, size)`` for segment flags and normals ``(n, states, powers, size)``
+    for predispositions, from each member's init stream."""
+    u = np.empty((len(members), states, segments, size), np.float32)
+    z = np.empty((len(members), states, powers, size), np.float32)
+    for row, k in enumerate(members):
+        gen = member_generator(seed, k, PURPOSES["init"])
+        u[row] = gen.random((states, segments, size), dtype=np.float32)
+        z[row] = gen.standard_normal((states, powers, size), dtype=np.float32)
+    return u, z
 
 
 def event_uniforms(seed: int, members: Sequence[int], event: int, horizon: int) -> np.ndarray:
     """Uniforms ``(n, horizon)`` deciding whether random event number ``event`` fires each quarter."""
     return _rows(seed, members, (PURPOSES["events"], int(event)), (horizon,))
-
-
-def normal_from_uniform(u: np.ndarray) -> np.ndarray:
-    """Standard normal draws by inverse transform (keeps one uniform per normal)."""
-    from scipy.special import ndtri
-
-    return ndtri(np.clip(u, 1e-12, 1.0 - 1e-12))
