@@ -21,7 +21,7 @@ def _direct_means(c: Citizens) -> tuple[np.ndarray, np.ndarray]:
     f = c.favourability.astype(np.float64)
     flags = c.segments.astype(bool)  # (n, i, g, C)
     overall = f.mean(axis=-1)
-    by_segment = np.full(overall.shape + (len(SEGMENTS),), np.nan)
+    by_segment = np.full((*overall.shape, len(SEGMENTS)), np.nan)
     for g in range(len(SEGMENTS)):
         mask = flags[:, :, g][:, :, None, :]
         count = mask.sum(axis=-1)
