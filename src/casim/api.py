@@ -30,9 +30,12 @@ from casim.spec import RunSpec
 #: Members per model: large enough to amortise Python overhead in the state-level step
 #: (citizens are updated in cache-sized blocks inside). Never changes results.
 DEFAULT_CHUNK = 200
-EXECUTORS = ("serial", "processes")
+EXECUTORS = ("auto", "serial", "processes")
 
 Progress = Callable[[int, int], None]
+Sink = Callable[[int, dict[str, np.ndarray]], None]
+#: With ``executor="auto"``, ensembles of at least this many members use worker processes.
+PARALLEL_FROM = 1000
 
 
 def resolve_spec(spec: Any) -> RunSpec:
@@ -63,9 +66,10 @@ def run_members(
     *,
     outputs: Sequence[str] | None = None,
     chunk_size: int | None = None,
-    executor: str = "serial",
+    executor: str = "auto",
     workers: int | None = None,
     progress: Progress | None = None,
+    sink: Sink | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Run members in chunks and return ``(member ids, {output: (member, quarter, ...)})``.
 
@@ -75,9 +79,12 @@ def run_members(
         seed: The one seed.
         outputs: Outputs to keep (default all).
         chunk_size: Members per model (default :data:`DEFAULT_CHUNK`).
-        executor: ``serial`` (in this process) or ``processes`` (a pool of workers).
+        executor: ``serial`` (in this process), ``processes`` (a pool of workers) or ``auto``
+            (processes from :data:`PARALLEL_FROM` members when there is more than one CPU).
         workers: Worker processes for ``processes`` (default: number of CPUs).
         progress: Called with ``(members done, members total)`` after each chunk.
+        sink: If given, receives ``(offset, outputs)`` for each chunk instead of the chunks being
+            gathered in memory (the returned dict is then empty): stream large ensembles to disk.
     """
     ids = member_indices(members)
     names = check_outputs(outputs)
@@ -90,28 +97,39 @@ def run_members(
 
     def store(offset: int, data: dict[str, np.ndarray]) -> None:
         nonlocal done
-        for name, arr in data.items():
-            if name not in result:
-                result[name] = np.empty((len(ids), *arr.shape[1:]), arr.dtype)
-            result[name][offset : offset + arr.shape[0]] = arr
+        if sink is not None:
+            sink(offset, data)
+        else:
+            for name, arr in data.items():
+                if name not in result:
+                    result[name] = np.empty((len(ids), *arr.shape[1:]), arr.dtype)
+                result[name][offset : offset + arr.shape[0]] = arr
         done += next(iter(data.values())).shape[0]
         if progress is not None:
             progress(done, len(ids))
 
     offsets = np.cumsum([0] + [len(c) for c in chunks[:-1]])
+    cpus = os.cpu_count() or 1
+    if executor == "auto":
+        executor = "processes" if len(ids) >= PARALLEL_FROM and cpus > 1 else "serial"
     if executor == "serial" or len(chunks) == 1:
         for offset, chunk in zip(offsets, chunks, strict=True):
             store(int(offset), _run_chunk(spec, chunk, seed, names))
     else:
-        n_workers = workers or os.cpu_count() or 1
+        n_workers = workers or cpus
         context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        pending = list(zip(offsets.tolist(), chunks, strict=True))
         with cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
-            futures = {
-                pool.submit(_run_chunk, spec, chunk, seed, names): int(off)
-                for off, chunk in zip(offsets, chunks, strict=True)
-            }
-            for future in cf.as_completed(futures):
-                store(futures[future], future.result())
+            running: dict[cf.Future, int] = {}
+            while pending or running:
+                # At most two chunks per worker in flight, and each result is dropped once stored,
+                # so memory stays bounded however many members there are.
+                while pending and len(running) < 2 * n_workers:
+                    offset, chunk = pending.pop(0)
+                    running[pool.submit(_run_chunk, spec, chunk, seed, names)] = offset
+                finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                for future in finished:
+                    store(running.pop(future), future.result())
     return ids, result
 
 
@@ -156,7 +174,7 @@ def simulate(
     *,
     outputs: Sequence[str] | None = None,
     chunk_size: int | None = None,
-    executor: str = "serial",
+    executor: str = "auto",
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> xr.Dataset:
@@ -170,7 +188,7 @@ def simulate(
         seed: The one seed of the run.
         outputs: Outputs to record (default all; see :data:`casim.outputs.OUTPUTS`).
         chunk_size: Members per chunk (does not change results).
-        executor: ``serial`` or ``processes`` (does not change results).
+        executor: ``auto``, ``serial`` or ``processes`` (does not change results).
         workers: Worker processes for the ``processes`` executor.
         progress: Callback ``(members done, members total)``.
 

@@ -141,21 +141,24 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
 ) -> None:
     """Run a scenario and its paired baseline; write a results folder and print the change at the horizon."""
-    from casim.runner import simulate_pair, write_run
+    from casim.runner import execute
     from casim.scenario import load_scenario
 
     with handled():
         scn = load_scenario(scenario)
         with _progress(quiet) as bar:
-            paired = simulate_pair(
+            folder = execute(
                 scn,
+                source=scenario,
                 members=members,
                 seed=seed,
                 member=member,
-                progress=_track(bar, f"simulating {scn.name} and baseline"),
+                out=out_dir,
+                plots=plots,
+                command=_command_line(),
+                progress=_track(bar, f"simulating {scn.name} and its baseline"),
             )
-        folder = write_run(paired, out=out_dir, plots=plots, source=scenario, command=_command_line())
-        label = str(paired.paired["label"].values[-1])
+        label = str(scn.start_quarter() + scn.horizon)
         print_horizon_table(folder.horizon, scn.name, label, quiet)
         out.print(str(folder.folder) if quiet else f"results written to {folder.folder}")
 

@@ -57,6 +57,19 @@ _NORMALS = {"alignment": N_STATES * len(POLES), "gdp": N_STATES, "stability": N_
 _UNIFORMS = {"weaponise": N_STATES * N_POWERS, "guarantee": N_STATES}
 
 
+def _mean_alignment(pole: int):
+    return lambda m: float(m.world.alignment[..., pole].mean())
+
+
+#: Model reporters for Mesa's DataCollector: alignment toward each pole (mean over members and
+#: states), mean hedging index and regional cooperation.
+MESA_REPORTERS = {
+    **{f"alignment_{name}": _mean_alignment(k) for k, name in enumerate(POLES)},
+    "hedging": lambda m: float(government.hedging_index(m.world.alignment).mean()),
+    "regional_cooperation": lambda m: float(economy.regional_cooperation(m.current["cooperation"]).mean()),
+}
+
+
 def member_indices(members: int | Sequence[int]) -> np.ndarray:
     """Global member indices from a count ``N`` (0..N-1) or an explicit sequence."""
     if isinstance(members, (int, np.integer)) and not isinstance(members, bool):
@@ -113,6 +126,9 @@ class CentralAsiaModel(mesa.Model):
         sizes = {dim: len(labels) for dim, labels in DIMENSIONS.items()}
         self.recorder = Recorder(check_outputs(outputs), self.members, spec.horizon, sizes)
         self.recorder.record(self, 0)
+        # Headline indicators for Mesa's tools (batch_run, SolaraViz): means over members and states.
+        self.datacollector = mesa.DataCollector(model_reporters=MESA_REPORTERS)
+        self.datacollector.collect(self)
         self.running = True
 
     # ------------------------------------------------------------------ set-up
@@ -274,6 +290,7 @@ class CentralAsiaModel(mesa.Model):
             "guaranteed": guaranteed,
         }
         self.recorder.record(self, t)
+        self.datacollector.collect(self)
         self.running = t < self.horizon
 
     def run(self) -> dict[str, np.ndarray]:

@@ -32,23 +32,33 @@ from casim.api import run_members, to_dataset
 from casim.errors import CasimError
 from casim.parameters import ParameterSet
 from casim.paramfile import parameter_hash
-from casim.results import ENSEMBLE_FILE, horizon_table, pair, save_ensemble, summarise
+from casim.results import ENSEMBLE_FILE, horizon_table, open_ensemble, pair, save_ensemble, summarise
 from casim.scenario import Scenario
 
 DEPENDENCIES = ("numpy", "scipy", "mesa", "xarray", "pandas", "matplotlib", "pydantic", "typer", "pyyaml", "h5netcdf")
 PARTIAL = ".partial"
+#: Ensembles whose outputs exceed this many bytes stream to disk instead of memory.
+STREAM_ABOVE = 500_000_000
 
 Progress = Callable[[int, int], None]
 
 
 @dataclass
 class PairedRun:
-    """A scenario and its baseline, simulated on the same members."""
+    """A scenario and its baseline, simulated on the same members.
+
+    ``paired`` is in memory, or opened lazily from ``stored`` when the run was streamed to
+    disk (close it with :meth:`close`).
+    """
 
     scenario: Scenario
     paired: xr.Dataset
     timings: dict[str, float] = field(default_factory=dict)
     parameter_hashes: dict[str, str] = field(default_factory=dict)
+    stored: Path | None = None
+
+    def close(self) -> None:
+        self.paired.close()
 
 
 def simulate_pair(
@@ -59,8 +69,9 @@ def simulate_pair(
     member: int | None = None,
     params: ParameterSet | None = None,
     progress: Progress | None = None,
-    executor: str = "serial",
+    executor: str = "auto",
     workers: int | None = None,
+    store: str | Path | None = None,
 ) -> PairedRun:
     """Simulate ``scenario`` and its baseline on the same member seeds.
 
@@ -72,22 +83,41 @@ def simulate_pair(
         params: Parameter set to start from (default: the packaged baseline).
         progress: Called with ``(members done, members total)`` over both cases.
         executor, workers: See :func:`casim.api.run_members`.
+        store: Stream both cases chunk by chunk into this netCDF file instead of memory.
     """
     resolved = scenario.resolved(members=members if member is None else 1, seed=seed)
     ids = [member] if member is not None else resolved.members
     n = 1 if member is not None else resolved.members
     specs = {"baseline": resolved.baseline_runspec(params), "scenario": resolved.to_runspec(params)}
     datasets, timings = {}, {}
-    for offset, (case, spec) in enumerate(specs.items()):
-        start = time.perf_counter()
-        report = (lambda done, total, o=offset: progress(o * n + done, 2 * n)) if progress else None
-        member_ids, data = run_members(spec, ids, resolved.seed, progress=report, executor=executor, workers=workers)
-        datasets[case] = to_dataset(spec, member_ids, data, resolved.seed)
-        timings[f"simulate_{case}"] = time.perf_counter() - start
-    paired = pair(datasets["baseline"], datasets["scenario"])
+    writer = None
+    if store is not None:
+        from casim.model import member_indices
+        from casim.outputs import OUTPUTS
+        from casim.store import EnsembleFile
+
+        writer = EnsembleFile(store, specs, member_indices(ids).tolist(), resolved.seed, list(OUTPUTS))
+    try:
+        for offset, (case, spec) in enumerate(specs.items()):
+            start = time.perf_counter()
+            report = (lambda done, total, o=offset: progress(o * n + done, 2 * n)) if progress else None
+            sink = (lambda at, data, c=case: writer.write(c, at, data)) if writer else None
+            member_ids, data = run_members(
+                spec, ids, resolved.seed, progress=report, executor=executor, workers=workers, sink=sink
+            )
+            if writer is None:
+                datasets[case] = to_dataset(spec, member_ids, data, resolved.seed)
+            timings[f"simulate_{case}"] = time.perf_counter() - start
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is not None:
+        paired = open_ensemble(store)
+    else:
+        paired = pair(datasets["baseline"], datasets["scenario"])
     paired.attrs["description"] = resolved.description.strip()
     hashes = {case: parameter_hash(spec.params) for case, spec in specs.items()}
-    return PairedRun(resolved, paired, timings, hashes)
+    return PairedRun(resolved, paired, timings, hashes, Path(store) if store is not None else None)
 
 
 def timestamp() -> str:
@@ -175,6 +205,42 @@ class RunFolder:
     horizon: pd.DataFrame
 
 
+def _write_contents(
+    run: PairedRun,
+    temp: Path,
+    plots: bool,
+    command: str | None,
+    source: Path | None,
+    extra: Callable[[PairedRun, Path], list[str]] | None,
+    start: float,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    files = ["scenario.yaml", ENSEMBLE_FILE, "summary.csv", "horizon.csv"]
+    (temp / "scenario.yaml").write_text(
+        yaml.safe_dump(run.scenario.to_yaml_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
+    if run.stored is None:
+        save_ensemble(run.paired, temp / ENSEMBLE_FILE)
+    t0 = time.perf_counter()
+    summary = summarise(run.paired)
+    summary.to_csv(temp / "summary.csv", index=False, float_format="%.6g")
+    table = horizon_table(run.paired)
+    table.to_csv(temp / "horizon.csv", index=False, float_format="%.6g")
+    run.timings["summarise"] = time.perf_counter() - t0
+    if plots:
+        from casim.plots import save_figures
+
+        t0 = time.perf_counter()
+        files += save_figures(run.paired, temp)
+        run.timings["plots"] = time.perf_counter() - t0
+    if extra is not None:
+        files += extra(run, temp)
+    run.timings["total"] = time.perf_counter() - start
+    (temp / "manifest.json").write_text(
+        json.dumps(manifest(run, [*files, "manifest.json"], command, source), indent=2), encoding="utf-8"
+    )
+    return summary, table
+
+
 def write_run(
     run: PairedRun,
     *,
@@ -185,7 +251,7 @@ def write_run(
     results_root: str | Path = "results",
     extra: Callable[[PairedRun, Path], list[str]] | None = None,
 ) -> RunFolder:
-    """Write a complete results folder for ``run`` (atomically; never overwriting).
+    """Write a complete results folder for an in-memory ``run`` (atomically; never overwriting).
 
     Args:
         run: The paired run.
@@ -196,34 +262,55 @@ def write_run(
         results_root: Root for the default folder.
         extra: Writes further files into the temporary folder; returns their names.
     """
-    start = time.perf_counter()
+    start = time.perf_counter() - sum(v for k, v in run.timings.items() if k.startswith("simulate"))
     final = Path(out) if out is not None else new_folder(Path(results_root) / run.scenario.name, timestamp())
     with atomic_folder(final) as temp:
-        files = ["scenario.yaml", ENSEMBLE_FILE, "summary.csv", "horizon.csv"]
-        (temp / "scenario.yaml").write_text(
-            yaml.safe_dump(run.scenario.to_yaml_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8"
-        )
-        save_ensemble(run.paired, temp / ENSEMBLE_FILE)
-        t0 = time.perf_counter()
-        summary = summarise(run.paired)
-        summary.to_csv(temp / "summary.csv", index=False, float_format="%.6g")
-        table = horizon_table(run.paired)
-        table.to_csv(temp / "horizon.csv", index=False, float_format="%.6g")
-        run.timings["summarise"] = time.perf_counter() - t0
-        if plots:
-            from casim.plots import save_figures
+        summary, table = _write_contents(run, temp, plots, command, Path(source) if source else None, extra, start)
+    return RunFolder(final, summary, table)
 
-            t0 = time.perf_counter()
-            files += save_figures(run.paired, temp)
-            run.timings["plots"] = time.perf_counter() - t0
-        if extra is not None:
-            files += extra(run, temp)
-        run.timings["write"] = time.perf_counter() - start
-        run.timings["total"] = sum(v for k, v in run.timings.items() if k.startswith("simulate")) + run.timings["write"]
-        src = Path(source) if source else None
-        (temp / "manifest.json").write_text(
-            json.dumps(manifest(run, [*files, "manifest.json"], command, src), indent=2), encoding="utf-8"
+
+def execute(
+    scenario: Scenario,
+    *,
+    source: str | Path | None = None,
+    members: int | None = None,
+    seed: int | None = None,
+    member: int | None = None,
+    out: str | Path | None = None,
+    plots: bool = True,
+    command: str | None = None,
+    results_root: str | Path = "results",
+    progress: Progress | None = None,
+    executor: str = "auto",
+    extra: Callable[[PairedRun, Path], list[str]] | None = None,
+) -> RunFolder:
+    """Simulate ``scenario`` with its baseline and write the results folder, all atomically.
+
+    The simulation runs inside the temporary folder: an interrupt at any point leaves no
+    folder that looks complete. Ensembles too large for memory stream to ``ensemble.nc``
+    chunk by chunk (:data:`casim.store.COMPRESS_BELOW` sets when compression is dropped).
+    """
+    from casim.outputs import OUTPUTS
+    from casim.store import output_bytes
+
+    n = 1 if member is not None else (members or scenario.members)
+    stream = output_bytes(n, scenario.horizon, list(OUTPUTS)) > STREAM_ABOVE
+    final = Path(out) if out is not None else new_folder(Path(results_root) / scenario.name, timestamp())
+    start = time.perf_counter()
+    with atomic_folder(final) as temp:
+        run = simulate_pair(
+            scenario,
+            members=members,
+            seed=seed,
+            member=member,
+            progress=progress,
+            executor=executor,
+            store=temp / ENSEMBLE_FILE if stream else None,
         )
+        try:
+            summary, table = _write_contents(run, temp, plots, command, Path(source) if source else None, extra, start)
+        finally:
+            run.close()
     return RunFolder(final, summary, table)
 
 
