@@ -111,10 +111,7 @@ def simulate_pair(
     finally:
         if writer is not None:
             writer.close()
-    if writer is not None:
-        paired = open_ensemble(store)
-    else:
-        paired = pair(datasets["baseline"], datasets["scenario"])
+    paired = open_ensemble(store) if writer is not None else pair(datasets["baseline"], datasets["scenario"])
     paired.attrs["description"] = resolved.description.strip()
     hashes = {case: parameter_hash(spec.params) for case, spec in specs.items()}
     return PairedRun(resolved, paired, timings, hashes, Path(store) if store is not None else None)
