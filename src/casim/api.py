@@ -113,8 +113,20 @@ def run_members(
     if executor == "auto":
         executor = "processes" if len(ids) >= PARALLEL_FROM and cpus > 1 else "serial"
     if executor == "serial" or len(chunks) == 1:
+        if sink is None:  # record straight into the result: no copy, no transient chunk arrays
+            sizes = {dim: len(labels) for dim, labels in DIMENSIONS.items()}
+            for name in names:
+                shape = [sizes[d] for d in OUTPUTS[name].dims]
+                result[name] = np.empty((len(ids), spec.horizon + 1, *shape), np.float32)
         for offset, chunk in zip(offsets, chunks, strict=True):
-            store(int(offset), _run_chunk(spec, chunk, seed, names))
+            if sink is None:
+                into = {name: arr[offset : offset + len(chunk)] for name, arr in result.items()}
+                CentralAsiaModel(spec, chunk, seed, outputs=names, record_into=into).run()
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, len(ids))
+            else:
+                store(int(offset), _run_chunk(spec, chunk, seed, names))
     else:
         n_workers = workers or cpus
         context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")

@@ -91,6 +91,7 @@ class CentralAsiaModel(mesa.Model):
         seed: The one seed of the run; member k draws from stream k spawned from it.
         outputs: Names of outputs to record (default: all of :data:`casim.outputs.OUTPUTS`).
         params: Pre-resolved parameters for these members (skips resolution).
+        record_into: Arrays to record the outputs into (see :class:`casim.outputs.Recorder`).
     """
 
     def __init__(
@@ -101,6 +102,7 @@ class CentralAsiaModel(mesa.Model):
         *,
         outputs: Sequence[str] | None = None,
         params: ParamArrays | None = None,
+        record_into: dict[str, np.ndarray] | None = None,
     ):
         super().__init__(seed=rng.check_seed(seed))
         self.spec = spec
@@ -124,7 +126,7 @@ class CentralAsiaModel(mesa.Model):
         )
         self._calibrate()
         sizes = {dim: len(labels) for dim, labels in DIMENSIONS.items()}
-        self.recorder = Recorder(check_outputs(outputs), self.members, spec.horizon, sizes)
+        self.recorder = Recorder(check_outputs(outputs), self.members, spec.horizon, sizes, into=record_into)
         self.recorder.record(self, 0)
         # Headline indicators for Mesa's tools (batch_run, SolaraViz): means over members and states.
         self.datacollector = mesa.DataCollector(model_reporters=MESA_REPORTERS)

@@ -182,14 +182,35 @@ def check_outputs(names: Sequence[str] | None) -> tuple[str, ...]:
 
 
 class Recorder:
-    """Preallocated storage for the selected outputs of one batch."""
+    """Preallocated storage for the selected outputs of one batch.
 
-    def __init__(self, names: Sequence[str], members: int, horizon: int, sizes: dict[str, int]):
+    Args:
+        names: Outputs to record.
+        members: Members in the batch.
+        horizon: Quarters simulated.
+        sizes: Length of each dimension.
+        into: Optional arrays to record into (e.g. slices of an ensemble's result), one per
+            output, of shape ``(members, horizon + 1, *dims)``; saves a copy per chunk.
+    """
+
+    def __init__(
+        self,
+        names: Sequence[str],
+        members: int,
+        horizon: int,
+        sizes: dict[str, int],
+        into: dict[str, np.ndarray] | None = None,
+    ):
         self.names = tuple(names)
-        self.data = {
-            name: np.full((members, horizon + 1, *[sizes[d] for d in OUTPUTS[name].dims]), np.nan, DTYPE)
-            for name in self.names
-        }
+        self.data = {}
+        for name in self.names:
+            shape = (members, horizon + 1, *[sizes[d] for d in OUTPUTS[name].dims])
+            if into is not None and name in into:
+                if into[name].shape != shape:
+                    raise ValueError(f"output buffer for {name} has shape {into[name].shape}, expected {shape}")
+                self.data[name] = into[name]
+            else:
+                self.data[name] = np.full(shape, np.nan, DTYPE)
 
     def record(self, model: CentralAsiaModel, quarter: int) -> None:
         for name in self.names:
