@@ -11,6 +11,7 @@ CORE = {
     "agents",
     "channels",
     "citizens",
+    "counterfactual",
     "economy",
     "government",
     "interventions",

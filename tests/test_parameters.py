@@ -35,6 +35,7 @@ CORE = [
     "agents",
     "channels",
     "citizens",
+    "counterfactual",
     "economy",
     "government",
     "interventions",

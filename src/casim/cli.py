@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from casim.errors import CasimError
+from casim.spec import Quarter
 
 app = typer.Typer(
     name="casim",
@@ -218,6 +219,179 @@ def list_scenarios(
         for row in rows:
             t.add_row(row.name, row.file.name, row.summary)
         out.print(t)
+
+
+def _print_compare(table, names: list[str], label: str, quiet: bool) -> None:
+    if quiet:
+        return
+    out.print(
+        f"\nChange in alignment at {label} versus the baseline (median of member-by-member differences; "
+        "in brackets the share of members with that sign)\n"
+    )
+    for state, rows in table.groupby("state", sort=False):
+        t = Table(title=state, title_justify="left", show_edge=False, pad_edge=False)
+        t.add_column("toward")
+        for name in names:
+            t.add_column(name, justify="right")
+        for pole, by_pole in rows.groupby("pole", sort=False):
+            cells = []
+            for name in names:
+                r = by_pole[by_pole["scenario"] == name].iloc[0]
+                share = r["p_up"] if r["change"] >= 0 else r["p_down"]
+                cells.append(f"{r['change']:+.3f} ({share:.0%})")
+            t.add_row(pole, *cells)
+        out.print(t)
+        out.print()
+
+
+@app.command()
+def compare(
+    inputs: Annotated[list[Path], typer.Argument(help="Scenario files or results folders (casim run output).")],
+    members: Annotated[int | None, typer.Option("--members", "-n", min=1, help="Ensemble members.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", "-s", min=0, help="Seed (common to all).")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder to create (default results/compare/<time>).")
+    ] = None,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
+) -> None:
+    """Compare scenarios on the same member seeds: paths, differences from the baseline, a table at the horizon."""
+    import time
+
+    from casim.compare import comparison_manifest, gather, write_json
+    from casim.runner import atomic_folder, new_folder, timestamp
+
+    with handled():
+        start = time.perf_counter()
+        with _progress(quiet) as bar:
+            comp = gather(inputs, members=members, seed=seed, progress=_track(bar, "simulating scenarios and baseline"))
+        timings = {"simulate": time.perf_counter() - start}
+        final = out_dir or new_folder(Path("results") / "compare", timestamp())
+        with atomic_folder(final) as temp:
+            table = comp.table()
+            table.to_csv(temp / "compare_horizon.csv", index=False, float_format="%.6g")
+            files = ["compare_horizon.csv"]
+            if plots:
+                from casim.plots import save_comparison_figures
+
+                files += save_comparison_figures(comp, temp)
+            timings["total"] = time.perf_counter() - start
+            write_json(
+                temp / "manifest.json", comparison_manifest(comp, [*files, "manifest.json"], _command_line(), timings)
+            )
+        label = str(comp.baseline["label"].values[-1])
+        _print_compare(table, comp.names, label, quiet)
+        for note in comp.notes:
+            err.print(f"note: {note}")
+        out.print(str(final) if quiet else f"results written to {final}")
+
+
+@app.command()
+def explain(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    state: Annotated[str | None, typer.Option("--state", help="Explain only this state (default: all).")] = None,
+    members: Annotated[int, typer.Option("--members", "-n", min=1, help="Ensemble members.")] = 20,
+    seed: Annotated[int | None, typer.Option("--seed", "-s", min=0, help="Seed (default: the scenario's).")] = None,
+    quarter: Annotated[
+        str | None, typer.Option("--quarter", help="Quarter to split, e.g. 2029Q2 (default: the peak of the change).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder to create (default results/explain/<scenario>/<time>).")
+    ] = None,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
+) -> None:
+    """Split each state's change in alignment into the contributions of channels (a Shapley split)."""
+    import time
+
+    from casim import names
+    from casim.compare import write_json
+    from casim.explain import explain as split
+    from casim.runner import atomic_folder, dependency_versions, new_folder, timestamp
+    from casim.scenario import load_scenario
+
+    with handled():
+        scn = load_scenario(scenario)
+        states = list(names.STATES)
+        if state is not None:
+            try:
+                states = [names.resolve("state", state)]
+            except names.UnknownName as error:
+                raise CasimError("--state", 0, 0, "", str(error), suggestion=error.suggestion) from None
+        start = time.perf_counter()
+        with _progress(quiet) as bar:
+            expl = split(scn, members=members, seed=seed, progress=_track(bar, f"explaining {scn.name}"))
+        chosen = None
+        if quarter is not None:
+            try:
+                chosen = expl.labels.index(str(Quarter.parse(quarter)))
+            except ValueError:
+                raise CasimError(
+                    "--quarter",
+                    0,
+                    0,
+                    "",
+                    f"expected a quarter between {expl.labels[1]} and {expl.labels[-1]}, got '{quarter}'",
+                ) from None
+        final = out_dir or new_folder(Path("results") / "explain" / scn.name, timestamp())
+        with atomic_folder(final) as temp:
+            expl.tidy().to_csv(temp / "contributions.csv", index=False, float_format="%.6g")
+            files = ["contributions.csv"]
+            if plots:
+                from casim.plots import save_explanation_figures
+
+                files += save_explanation_figures(expl, temp, states, chosen)
+            write_json(
+                temp / "manifest.json",
+                {
+                    "scenario": scn.name,
+                    "scenario_file": str(scenario),
+                    "members": members,
+                    "seed": expl.scenario.seed,
+                    "method": expl.method,
+                    "coalitions": expl.coalitions,
+                    "players": dict(zip(expl.players, [list(g) for g in expl.groups or []], strict=False)),
+                    "max_abs_residual": float(abs(expl.residual).max()),
+                    "command_line": _command_line(),
+                    "dependencies": dependency_versions(),
+                    "seconds": round(time.perf_counter() - start, 3),
+                    "files": sorted([*files, "manifest.json"]),
+                },
+            )
+        if not quiet:
+            for st in states:
+                q = chosen if chosen is not None else expl.peak_quarter(st)
+                moments = [q] if q == len(expl.labels) - 1 else [q, len(expl.labels) - 1]
+                for moment in moments:
+                    _print_explain(expl, st, moment)
+            out.print(
+                f"method: {expl.method} Shapley split over {len(expl.players)} players, {expl.coalitions} "
+                f"coalition runs; largest |total - sum of parts| = {abs(expl.residual).max():.1e}"
+            )
+        out.print(str(final) if quiet else f"results written to {final}")
+
+
+def _print_explain(expl, state: str, quarter: int) -> None:
+    table = expl.table(quarter)
+    rows = table[table["state"] == state]
+    t = Table(
+        title=f"{state} at {expl.labels[quarter]}: contributions to the change in alignment (means over members)",
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+    )
+    t.add_column("through")
+    poles = list(dict.fromkeys(rows["pole"]))
+    for pole in poles:
+        t.add_column(pole, justify="right")
+    for part, by_part in rows.groupby("part", sort=False):
+        if part == "residual":
+            continue
+        values = by_part.set_index("pole")["mean"]
+        style = "bold" if part == "total" else None
+        t.add_row(part, *[f"{values[p]:+.4f}" for p in poles], style=style)
+    out.print(t)
+    out.print()
 
 
 def main() -> None:

@@ -30,20 +30,67 @@ stays on the simplex.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 import numpy as np
 
 from casim.channels import as_members
+from casim.names import CHANNELS
 from casim.parameters import ParamArrays
 from casim.world import DTYPE, World, axis_mean, axis_sum
 
+#: Mechanisms through which a government perceives change, used to explain its moves: each
+#: channel (its flows, leverage and withheld stake), public opinion, threat, credibility, and
+#: the rest (capability, care, conditionality, cooperation, guarantees, GDP, doctrine anchor).
+PLAYERS: tuple[str, ...] = (*CHANNELS, "opinion", "threat", "credibility", "other")
+CHANNEL_FIELDS = ("flow", "leverage", "withheld", "total")
+FIELD_PLAYER = {
+    "opinion": "opinion",
+    "threat": "threat",
+    "credibility": "credibility",
+    **{
+        f: "other"
+        for f in ("capability", "care", "conditionality", "cooperation", "guarantee_memory", "log_gdp", "anchor")
+    },
+}
 
-def bandwagon(world: World, params: ParamArrays, gdp_usd: np.ndarray) -> np.ndarray:
+
+@dataclass
+class UtilityInputs:
+    """Everything a government's choice reads, each with an explicit member axis.
+
+    Shapes after the member axis: ``flow``, ``leverage``, ``withheld`` ``(i, p, c)``; ``total``
+    ``(i, c)``; ``opinion``, ``threat``, ``care``, ``guarantee_memory`` ``(i, p)``;
+    ``credibility``, ``capability``, ``conditionality`` ``(p,)``; ``cooperation`` ``(i, j)``;
+    ``log_gdp`` ``(i,)``; ``anchor`` ``(i, k)``.
+    """
+
+    flow: np.ndarray
+    leverage: np.ndarray
+    withheld: np.ndarray
+    total: np.ndarray
+    opinion: np.ndarray
+    threat: np.ndarray
+    credibility: np.ndarray
+    capability: np.ndarray
+    care: np.ndarray
+    conditionality: np.ndarray
+    cooperation: np.ndarray
+    guarantee_memory: np.ndarray
+    log_gdp: np.ndarray
+    anchor: np.ndarray
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def bandwagon(inputs: UtilityInputs, params: ParamArrays) -> np.ndarray:
     """``rho[i,p]``: positive where a state has few alternatives to p and is small."""
     beta = params["flows.benefit_weight"][:, None, None, :]
-    own = axis_sum(beta * world.flow, 3)  # (n, i, p)
-    whole = axis_sum(beta[:, :, 0] * world.total, 2)[..., None]  # (n, i, 1)
+    own = axis_sum(beta * inputs.flow, 3)  # (n, i, p)
+    whole = axis_sum(beta[:, :, 0] * inputs.total, 2)[..., None]  # (n, i, 1)
     options = 1.0 - own / np.maximum(whole, 1e-9)
-    size = np.log10(gdp_usd * np.exp(world.log_gdp))
+    size = np.log10(params["country.gdp"] * np.exp(inputs.log_gdp))
     capacity = size - axis_mean(size, 1, keepdims=True)
     rho = (
         as_members(params["alignment.bandwagon_base"], 3)
@@ -53,41 +100,32 @@ def bandwagon(world: World, params: ParamArrays, gdp_usd: np.ndarray) -> np.ndar
     return np.clip(rho, -1.0, 1.0)
 
 
-def utilities(
-    world: World,
-    params: ParamArrays,
-    credibility: np.ndarray,
-    capability: np.ndarray,
-    care: np.ndarray,
-    conditionality: np.ndarray,
-    threat: np.ndarray,
-    cooperation: np.ndarray,
-) -> np.ndarray:
+def utilities(inputs: UtilityInputs, params: ParamArrays) -> np.ndarray:
     """Utility of each pole to each state, ``(n, i, k)`` (see the module docstring)."""
     beta = params["flows.benefit_weight"][:, None, None, :]
     trust = params["flows.credibility_weight"][:, None, None, :]  # promises (FDI, aid) depend on credibility
-    believed = 1.0 - trust + trust * credibility[:, None, :, None]
-    benefit = axis_sum(beta * believed * world.flow, 3)
-    strength = (capability * (1.0 - params["powers.capacity_drain"]))[:, None, :] * care
+    believed = 1.0 - trust + trust * inputs.credibility[:, None, :, None]
+    benefit = axis_sum(beta * believed * inputs.flow, 3)
+    strength = (inputs.capability * (1.0 - params["powers.capacity_drain"]))[:, None, :] * inputs.care
     nu = as_members(params["alignment.contest_exponent"], 3)
     power = np.power(np.maximum(strength, 1e-9), nu)
     contest = power / axis_sum(power, 2, keepdims=True)
-    rho = bandwagon(world, params, params["country.gdp"])
+    rho = bandwagon(inputs, params)
     stake = as_members(params["exposure.weaponised_multiplier"], 4)
-    leverage = axis_sum(world.leverage + stake * world.withheld, 3)
+    leverage = axis_sum(inputs.leverage + stake * inputs.withheld, 3)
     resp = params["alignment.responsiveness"][..., None]  # (n, i, 1)
-    memory = world.guarantee_memory
+    threat = inputs.threat
     u_powers = (
         benefit
         + as_members(params["alignment.weight_contest"], 3) * contest
         + rho * leverage
-        + as_members(params["alignment.weight_opinion"], 3) * resp * world.opinion
-        + as_members(params["alignment.weight_guarantee"], 3) * memory
-        - as_members(params["alignment.weight_conditionality"], 3) * conditionality[:, None, :] * (1.0 - resp)
+        + as_members(params["alignment.weight_opinion"], 3) * resp * inputs.opinion
+        + as_members(params["alignment.weight_guarantee"], 3) * inputs.guarantee_memory
+        - as_members(params["alignment.weight_conditionality"], 3) * inputs.conditionality[:, None, :] * (1.0 - resp)
         - as_members(params["alignment.weight_threat"], 3) * threat
     )
-    n_states = cooperation.shape[1]
-    coop = axis_sum(cooperation, 2) / DTYPE(n_states - 1)
+    n_states = inputs.cooperation.shape[1]
+    coop = axis_sum(inputs.cooperation, 2) / DTYPE(n_states - 1)
     u_auto = as_members(params["alignment.weight_cooperation"], 2) * coop + as_members(
         params["alignment.weight_threat_autonomy"], 2
     ) * axis_mean(threat, 2)

@@ -27,6 +27,7 @@ import numpy as np
 from casim import channels, economy, government, powers, rng
 from casim.agents import PowerAgent, StateAgent
 from casim.citizens import Citizens
+from casim.counterfactual import Counterfactual, InputLog
 from casim.interventions import Schedule
 from casim.names import CHANNELS, DIMENSIONS, POLES, POWERS, SEGMENTS, STATES
 from casim.outputs import Recorder, check_outputs
@@ -92,6 +93,9 @@ class CentralAsiaModel(mesa.Model):
         outputs: Names of outputs to record (default: all of :data:`casim.outputs.OUTPUTS`).
         params: Pre-resolved parameters for these members (skips resolution).
         record_into: Arrays to record the outputs into (see :class:`casim.outputs.Recorder`).
+        counterfactual: Let governments perceive reference values for some mechanisms
+            (see :mod:`casim.counterfactual`; used to explain scenarios).
+        log_inputs: Record the governments' inputs every quarter in ``model.input_log``.
     """
 
     def __init__(
@@ -103,6 +107,8 @@ class CentralAsiaModel(mesa.Model):
         outputs: Sequence[str] | None = None,
         params: ParamArrays | None = None,
         record_into: dict[str, np.ndarray] | None = None,
+        counterfactual: Counterfactual | None = None,
+        log_inputs: bool = False,
     ):
         super().__init__(seed=rng.check_seed(seed))
         self.spec = spec
@@ -114,6 +120,8 @@ class CentralAsiaModel(mesa.Model):
         )
         dynamic = frozenset(p.path for p in spec.params if p.path not in INIT_ONLY)
         self.interventions = Schedule(spec.interventions, spec.params, spec.horizon, ids, self.seed, dynamic)
+        self.counterfactual = counterfactual
+        self.input_log = InputLog(self.members, spec.horizon) if log_inputs else None
         self.state_agents = [StateAgent(self, i) for i in range(N_STATES)]
         self.power_agents = [PowerAgent(self, p) for p in range(N_POWERS)]
 
@@ -168,18 +176,40 @@ class CentralAsiaModel(mesa.Model):
         sigma = channels.effective_substitutability(w, p, channel_table(p, "substitutability"))
         channels.exposure(w, p, sigma, channels.jurisdiction(p))
         w.opinion = self.citizens.opinion()
-        care = np.swapaxes(p["powers.care"], 1, 2)
-        u0 = government.utilities(
-            w,
-            p,
-            self.current["credibility"],
-            self.current["capability"],
-            care,
-            p["powers.conditionality"],
-            w.threat,
-            w.cooperation,
+        inputs = self._inputs(
+            p, self.current["credibility"], self.current["capability"], w.threat, w.cooperation, w.alignment0
         )
-        government.calibrate_bias(w, p, u0)
+        if self.input_log is not None:
+            self.input_log.record(inputs, 0)
+        government.calibrate_bias(w, p, government.utilities(inputs, p))
+
+    def _inputs(
+        self,
+        p: ParamArrays,
+        credibility: np.ndarray,
+        capability: np.ndarray,
+        threat: np.ndarray,
+        cooperation: np.ndarray,
+        anchor: np.ndarray,
+    ) -> government.UtilityInputs:
+        """What the governments' choice reads this quarter, with an explicit member axis."""
+        w, n = self.world, self.members
+        return government.UtilityInputs(
+            flow=w.flow,
+            leverage=w.leverage,
+            withheld=w.withheld,
+            total=w.total,
+            opinion=w.opinion,
+            threat=np.broadcast_to(threat, (n, N_STATES, N_POWERS)),
+            credibility=np.broadcast_to(credibility, (n, N_POWERS)),
+            capability=np.broadcast_to(capability, (n, N_POWERS)),
+            care=np.broadcast_to(np.swapaxes(p["powers.care"], 1, 2), (n, N_STATES, N_POWERS)),
+            conditionality=np.broadcast_to(p["powers.conditionality"], (n, N_POWERS)),
+            cooperation=np.broadcast_to(cooperation, (n, N_STATES, N_STATES)),
+            guarantee_memory=w.guarantee_memory,
+            log_gdp=w.log_gdp,
+            anchor=np.broadcast_to(anchor, (n, N_STATES, len(POLES))),
+        )
 
     def _params_at(self, t: int) -> ParamArrays:
         """Parameters with this quarter's interventions on parameters applied."""
@@ -272,13 +302,16 @@ class CentralAsiaModel(mesa.Model):
         w.opinion = self.citizens.opinion()
 
         # 4. Governments update.
-        conditionality = np.broadcast_to(p["powers.conditionality"], (self.members, N_POWERS))
-        utility = government.utilities(w, p, credibility, capability, care, conditionality, threat, cooperation)
-        target = government.hedging_target(w, p, utility)
         anchor = change("anchor", w.alignment0)
         anchor = anchor / axis_sum(anchor, 2, keepdims=True)
+        inputs = self._inputs(p, credibility, capability, threat, cooperation, anchor)
+        if self.input_log is not None:
+            self.input_log.record(inputs, t)
+        if self.counterfactual is not None:
+            inputs = self.counterfactual.apply(inputs, t)
+        target = government.hedging_target(w, p, government.utilities(inputs, p))
         shock = draws["alignment"].reshape(-1, N_STATES, len(POLES))
-        government.update_alignment(w, p, target, anchor, cooperation, shock)
+        government.update_alignment(w, p, target, inputs.anchor, inputs.cooperation, shock)
 
         # 5. Record.
         powers.remember(w, p)

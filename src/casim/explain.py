@@ -1,0 +1,322 @@
+"""Explaining a scenario: which channels moved each state's alignment, and by how much.
+
+**Method: a Shapley split over mechanisms.** A government's alignment responds to what it
+perceives: each channel's flows, leverage and withheld stake, public opinion, threat,
+credibility, and the rest (capability, care, conditionality, cooperation, guarantees,
+GDP, doctrine anchor) — the *players*, :data:`casim.government.PLAYERS`. For a coalition
+``S`` of players, ``v(S)`` is the scenario run in which governments perceive the
+scenario's values for the players in ``S`` and the baseline's recorded values for the
+others, while the world evolves with all its feedbacks (:mod:`casim.counterfactual`).
+``v(none)`` reproduces the baseline exactly and ``v(all)`` the scenario exactly, so the
+Shapley values
+
+    phi_j = sum over S without j of |S|! (k - |S| - 1)! / k! [v(S + j) - v(S)]
+
+split each member's change ``v(all) - v(none)`` into parts that add up to it exactly
+(efficiency), for every member, quarter, state and pole; interactions between channels
+are shared fairly. Only *active* players (whose perceived values differ from the
+baseline somewhere) take part; the others contribute exactly zero.
+
+Players are first screened by their first-order effect (only that player perceived):
+those below :data:`MINOR` of the largest change are merged into one group, which then
+plays as a single player (a Shapley game over groups, still exactly efficient). With up
+to :data:`EXACT_UP_TO` groups every coalition is run (at most 128); beyond, the split
+averages the marginal contributions along random permutations of the groups (antithetic
+pairs), which is still exactly efficient for every permutation. All
+coalitions of all members run in one vectorised pass: coalitions are stacked on the
+member axis, each row reusing its member's random streams (common random numbers).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from casim.counterfactual import Counterfactual
+from casim.government import CHANNEL_FIELDS, FIELD_PLAYER, PLAYERS
+from casim.model import CentralAsiaModel
+from casim.names import CHANNELS, POLES, STATES
+from casim.results import QUANTILES, quantiles
+from casim.scenario import Scenario
+
+EXACT_UP_TO = 7
+PERMUTATIONS = 16
+#: Players whose first-order effect is below this share of the largest change are grouped.
+MINOR = 0.02
+ROWS_PER_MODEL = 400
+#: Spawn key of the stream that draws permutations (far above any member index).
+PERMUTATION_STREAM = 2**40 + 7
+LABELS = {
+    **{c: c for c in CHANNELS},
+    "opinion": "public opinion",
+    "threat": "threat perception",
+    "credibility": "credibility",
+    "other": "other (capability, conditions, cooperation, guarantees, doctrine)",
+}
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Explanation:
+    """A scenario's change in alignment split into the contributions of mechanisms.
+
+    Attributes:
+        scenario: The resolved scenario.
+        players: Labels of the players (single mechanisms or merged minor ones).
+        contributions: ``(player, member, quarter, state, pole)`` Shapley values.
+        total: ``(member, quarter, state, pole)`` scenario minus baseline.
+        method: ``exact`` or ``sampled``.
+        coalitions: Coalition runs made (including the baseline and the full scenario).
+        labels: Quarter labels.
+        groups: The mechanisms behind each player.
+    """
+
+    scenario: Scenario
+    players: list[str]
+    contributions: np.ndarray
+    total: np.ndarray
+    method: str
+    coalitions: int
+    labels: list[str]
+    groups: list[tuple[str, ...]] | None = None
+
+    @property
+    def residual(self) -> np.ndarray:
+        """Total minus the sum of the parts, ``(member, quarter, state, pole)`` (zero up to rounding)."""
+        return self.total - self.contributions.sum(axis=0)
+
+    def to_dataset(self) -> xr.Dataset:
+        coords = {
+            "player": self.players,
+            "member": np.arange(self.total.shape[0]),
+            "quarter": np.arange(self.total.shape[1]),
+            "state": list(STATES),
+            "pole": list(POLES),
+            "label": ("quarter", self.labels),
+        }
+        return xr.Dataset(
+            {
+                "contribution": (
+                    ("player", "member", "quarter", "state", "pole"),
+                    self.contributions,
+                    {"units": "share", "description": "Shapley contribution to the change in alignment"},
+                ),
+                "total": (
+                    ("member", "quarter", "state", "pole"),
+                    self.total,
+                    {"units": "share", "description": "change in alignment versus the baseline"},
+                ),
+            },
+            coords=coords,
+            attrs={
+                "scenario": self.scenario.name,
+                "method": self.method,
+                "coalitions": self.coalitions,
+                "members": int(self.total.shape[0]),
+                "seed": int(self.scenario.seed),
+            },
+        )
+
+    def peak_quarter(self, state: str | None = None) -> int:
+        """Quarter of the largest mean absolute change (for one state, or all)."""
+        mean = self.total.mean(axis=0)  # (quarter, state, pole)
+        if state is not None:
+            mean = mean[:, [STATES.index(state)]]
+        return int(np.abs(mean).sum(axis=(1, 2)).argmax())
+
+    def table(self, quarter: int) -> pd.DataFrame:
+        """Contributions at ``quarter``: state, pole, part (a player, total or residual), mean, p05, p50, p95.
+
+        Means add up: the players' means sum to the total's mean (up to rounding).
+        """
+        rows = []
+        parts = [(p, self.contributions[k]) for k, p in enumerate(self.players)]
+        parts += [("total", self.total), ("residual", self.residual)]
+        for name, values in parts:
+            at = values[:, quarter]  # (member, state, pole)
+            mean = at.mean(axis=0)
+            q = quantiles(at, QUANTILES, axis=0)
+            for i, state in enumerate(STATES):
+                for k, pole in enumerate(POLES):
+                    rows.append(
+                        {
+                            "quarter": self.labels[quarter],
+                            "state": state,
+                            "pole": pole,
+                            "part": name,
+                            "mean": float(mean[i, k]),
+                            "p05": float(q[0, i, k]),
+                            "p50": float(q[1, i, k]),
+                            "p95": float(q[2, i, k]),
+                        }
+                    )
+        return pd.DataFrame(rows)
+
+    def tidy(self) -> pd.DataFrame:
+        """Every quarter's table (for ``contributions.csv``)."""
+        return pd.concat([self.table(q) for q in range(self.total.shape[1])], ignore_index=True)
+
+
+def _mechanism(log: dict[str, np.ndarray], player: str) -> list[np.ndarray]:
+    """The recorded input arrays that belong to ``player``."""
+    if player in CHANNELS:
+        c = CHANNELS.index(player)
+        return [log[f][..., c] for f in CHANNEL_FIELDS]
+    return [log[f] for f, owner in FIELD_PLAYER.items() if owner == player]
+
+
+def active_players(reference: dict[str, np.ndarray], scenario: dict[str, np.ndarray]) -> list[str]:
+    """Players whose perceived values differ between the two runs anywhere."""
+    return [
+        p
+        for p in PLAYERS
+        if any(not np.array_equal(a, b) for a, b in zip(_mechanism(reference, p), _mechanism(scenario, p), strict=True))
+    ]
+
+
+def coalitions_to_run(k: int, seed: int, exact_up_to: int, permutations: int) -> tuple[str, list[tuple[int, ...]]]:
+    """Orders of players to walk: every permutation-free subset (exact) or sampled permutations."""
+    if k <= exact_up_to:
+        return "exact", []
+    gen = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(PERMUTATION_STREAM,))))
+    orders = []
+    for _ in range(max(permutations // 2, 1)):
+        order = tuple(int(x) for x in gen.permutation(k))
+        orders += [order, order[::-1]]  # antithetic pair
+    return "sampled", orders
+
+
+def explain(
+    scenario: Scenario,
+    *,
+    members: int = 20,
+    seed: int | None = None,
+    exact_up_to: int = EXACT_UP_TO,
+    permutations: int = PERMUTATIONS,
+    progress: Progress | None = None,
+) -> Explanation:
+    """Split the scenario's change in alignment into the contributions of mechanisms.
+
+    Args:
+        scenario: A validated scenario.
+        members: Ensemble members.
+        seed: Seed (default: the scenario's).
+        exact_up_to: Largest number of active players for which every coalition is run.
+        permutations: Permutations sampled beyond that (rounded down to antithetic pairs).
+        progress: Called with ``(coalition rows done, rows total)``.
+    """
+    scn = scenario.resolved(members=members, seed=seed)
+    ids = np.arange(scn.members)
+    base_spec, scen_spec = scn.baseline_runspec(), scn.to_runspec()
+    reference = CentralAsiaModel(base_spec, ids, scn.seed, outputs=["alignment"], log_inputs=True)
+    v_none = reference.run()["alignment"]
+    full = CentralAsiaModel(scen_spec, ids, scn.seed, outputs=["alignment"], log_inputs=True)
+    v_all = full.run()["alignment"]
+    active = active_players(reference.input_log.data, full.input_log.data)
+    values: dict[frozenset, np.ndarray] = {}
+    # Screening: each active player alone (these runs also serve the exact split).
+    alone = (
+        _run_coalitions(scen_spec, scn.seed, ids, [frozenset([p]) for p in active], reference.input_log.data, progress)
+        if active
+        else {}
+    )
+    groups = _group(active, alone, v_none, v_all)
+    k = len(groups)
+    as_players = [frozenset(groups[j]) for j in range(k)]
+
+    def players_of(s: frozenset) -> frozenset:
+        return frozenset().union(*(as_players[j] for j in s)) if s else frozenset()
+
+    method, orders = coalitions_to_run(k, scn.seed, exact_up_to, permutations)
+    if method == "exact":
+        subsets = [frozenset(c) for r in range(k + 1) for c in itertools.combinations(range(k), r)]
+    else:
+        subsets = list({frozenset(order[:j]) for order in orders for j in range(k + 1)})
+    everyone = frozenset(active)
+    values = {frozenset(): v_none, everyone: v_all, **alone}
+    todo = [players_of(s) for s in subsets if players_of(s) not in values]
+    if todo:
+        values.update(_run_coalitions(scen_spec, scn.seed, ids, todo, reference.input_log.data, progress))
+    value = {s: values[players_of(s)] for s in subsets}
+    contributions = np.zeros((k, *v_all.shape))
+    if method == "exact":
+        for j in range(k):
+            for s in subsets:
+                if j in s:
+                    continue
+                weight = math.factorial(len(s)) * math.factorial(k - len(s) - 1) / math.factorial(k)
+                contributions[j] += weight * (value[s | {j}].astype(np.float64) - value[s])
+    else:
+        for order in orders:
+            taken: frozenset = frozenset()
+            for j in order:
+                contributions[j] += value[taken | {j}].astype(np.float64) - value[taken]
+                taken = taken | {j}
+        contributions /= len(orders)
+    players = [_label(g) for g in groups]
+    return Explanation(
+        scenario=scn,
+        players=players,
+        contributions=contributions,
+        total=v_all.astype(np.float64) - v_none,
+        method=method,
+        coalitions=len(values),
+        groups=[tuple(g) for g in groups],
+        labels=scen_spec.quarter_labels(),
+    )
+
+
+def _group(
+    active: list[str], alone: dict[frozenset, np.ndarray], v_none: np.ndarray, v_all: np.ndarray
+) -> list[list[str]]:
+    """Players with a first-order effect below :data:`MINOR` of the largest change form one group."""
+    scale = float(np.abs(v_all.astype(np.float64) - v_none).max())
+    effect = {p: float(np.abs(alone[frozenset([p])].astype(np.float64) - v_none).max()) for p in active}
+    scale = max([scale, *effect.values()])
+    major = [[p] for p in active if effect[p] >= MINOR * scale]
+    minor = [p for p in active if effect[p] < MINOR * scale]
+    if minor:  # one player alone, or the minor ones merged into a group
+        major.append(minor)
+    return major
+
+
+def _label(group: list[str]) -> str:
+    if len(group) == 1:
+        return LABELS[group[0]]
+    return "minor: " + ", ".join(LABELS[p].split(" (")[0] for p in group)
+
+
+def _run_coalitions(
+    spec,
+    seed: int,
+    ids: np.ndarray,
+    coalitions: list[frozenset],
+    reference: dict[str, np.ndarray],
+    progress: Progress | None,
+) -> dict[frozenset, np.ndarray]:
+    """Alignment of every coalition (a set of player names), all stacked on the member axis."""
+    n = len(ids)
+    keep = np.zeros((len(coalitions) * n, len(PLAYERS)), dtype=bool)
+    for c, coalition in enumerate(coalitions):
+        for name in coalition:
+            keep[c * n : (c + 1) * n, PLAYERS.index(name)] = True
+    rows = np.tile(np.arange(n), len(coalitions))
+    member_ids = ids[rows]
+    counterfactual = Counterfactual(reference, rows, keep)
+    alignment = np.empty((len(rows), spec.horizon + 1, len(STATES), len(POLES)), np.float32)
+    for start in range(0, len(rows), ROWS_PER_MODEL):
+        chunk = np.arange(start, min(start + ROWS_PER_MODEL, len(rows)))
+        model = CentralAsiaModel(
+            spec, member_ids[chunk], seed, outputs=["alignment"], counterfactual=counterfactual.take(chunk)
+        )
+        alignment[chunk] = model.run()["alignment"]
+        if progress is not None:
+            progress(int(chunk[-1]) + 1, len(rows))
+    return {coalition: alignment[c * n : (c + 1) * n] for c, coalition in enumerate(coalitions)}
