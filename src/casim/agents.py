@@ -106,6 +106,18 @@ class PowerAgent(mesa.Agent):
         return self.model.current["capability"][:, self.index]
 
     @property
+    def soft_power(self) -> np.ndarray:
+        """``(members,)`` population-weighted mean favourability of the region's citizens toward this power."""
+        pop = np.broadcast_to(self.model.params["country.population"], (self.model.members, len(STATES)))
+        weights = pop / pop.sum(axis=1, keepdims=True)
+        return (self.model.world.opinion[:, :, self.index] * weights).sum(axis=1)
+
+    @property
+    def budget(self) -> np.ndarray:
+        """``(members, state, channel)`` investment effort (budget) relative to the baseline, last quarter."""
+        return self.model.current["effort"][:, :, self.index]
+
+    @property
     def leverage(self) -> np.ndarray:
         """``(members, state, channel)`` leverage this power holds over each state."""
         return self.model.world.leverage[:, :, self.index]

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from casim.errors import CasimError
@@ -29,8 +30,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Text from users and files may contain brackets: never read it as Rich markup unless asked.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 BAD_INPUT, FAILED, INTERRUPTED = 2, 1, 130
 
@@ -42,7 +44,7 @@ def handled() -> Iterator[None]:
         yield
     except CasimError as error:
         for issue in error.issues:
-            err.print(f"[red]error[/red] {issue}", markup=True)
+            err.print(f"[red]error[/red] {escape(str(issue))}", markup=True)
         raise typer.Exit(BAD_INPUT) from None
     except KeyboardInterrupt:
         err.print("interrupted: nothing was kept")
@@ -183,7 +185,7 @@ def validate(
         except CasimError as error:
             bad += 1
             for issue in error.issues:
-                err.print(f"[red]error[/red] {issue}", markup=True)
+                err.print(f"[red]error[/red] {escape(str(issue))}", markup=True)
         else:
             if not quiet:
                 out.print(f"ok {file}")
@@ -392,6 +394,75 @@ def _print_explain(expl, state: str, quarter: int) -> None:
         t.add_row(part, *[f"{values[p]:+.4f}" for p in poles], style=style)
     out.print(t)
     out.print()
+
+
+@app.command()
+def check(
+    members: Annotated[int, typer.Option("--members", "-n", min=1, help="Ensemble members.")] = 100,
+    seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Seed.")] = 2026,
+    fixed: Annotated[
+        bool, typer.Option("--fixed", help="Keep parameters at their values (default: draw them from their ranges).")
+    ] = False,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Also write the results to this CSV file.")] = None,
+) -> None:
+    """Check that the baseline reproduces the stylized facts of the sources, across parameter uncertainty."""
+    from casim.check import report_frame, run_check
+
+    with handled():
+        with _progress(False) as bar:
+            results = run_check(
+                members=members,
+                seed=seed,
+                sample_ranges=not fixed,
+                progress=_track(bar, "running the baseline and scenarios"),
+            )
+        how = "parameters at their values" if fixed else "every member drawing its parameters from their ranges"
+        out.print(f"casim check: {len(results)} stylized facts, {members} members, seed {seed}, {how}\n")
+        for k, r in enumerate(results, start=1):
+            low, mid, high = r.band()
+            mark = "[green]PASS[/green]" if r.passed else "[red]FAIL[/red]"
+            out.print(f"{k:2d}. {mark} {escape(r.fact.statement)}", markup=True)
+            out.print(f"    source:   {r.fact.source}")
+            out.print(f"    target:   {r.fact.target}")
+            out.print(
+                f"    observed: median {mid:.3g} ({r.fact.unit}), 90 % band [{low:.3g}, {high:.3g}]; holds in "
+                f"{r.holding:.0%} of {r.applicable} members (required {r.fact.required:.0%})\n"
+            )
+        failed = [r.fact.id for r in results if not r.passed]
+        if csv is not None:
+            report_frame(results).to_csv(csv, index=False, float_format="%.6g")
+        if failed:
+            out.print(f"{len(failed)} of {len(results)} facts fail: {', '.join(failed)}")
+            raise typer.Exit(FAILED)
+        out.print(f"all {len(results)} facts hold")
+
+
+@app.command()
+def params(
+    search: Annotated[
+        str | None,
+        typer.Option("--search", help="Show parameters whose path, description or source contains this text."),
+    ] = None,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table (docs/parameters.md).")] = False,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="A parameter file (default: the packaged baseline).")
+    ] = None,
+) -> None:
+    """Print every parameter: value, unit, uncertainty range and source."""
+    from casim.paramfile import load_parameters
+    from casim.paramtable import parameter_rows, to_markdown
+
+    with handled():
+        rows = parameter_rows(load_parameters(file), search)
+        if markdown:
+            sys.stdout.write(to_markdown(rows))
+            return
+        for r in rows:
+            out.print(f"[bold]{r['path']}[/bold]  ({r['kind']})  {escape(r['description'])}", markup=True)
+            out.print(f"    value:  {r['value']}  [{r['unit']}]")
+            out.print(f"    range:  {r['range']}")
+            out.print(f"    source: {r['source']}\n")
+        out.print(f"{len(rows)} parameter(s)" + (f" matching '{search}'" if search else ""))
 
 
 def main() -> None:

@@ -172,6 +172,7 @@ class CentralAsiaModel(mesa.Model):
             "threat": w.threat.copy(),
             "cooperation": w.cooperation.copy(),
             "guaranteed": self._zeros("state", "power"),
+            "effort": np.ones((self.members, N_STATES, N_POWERS, len(CHANNELS)), DTYPE),
         }
         sigma = channels.effective_substitutability(w, p, channel_table(p, "substitutability"))
         channels.exposure(w, p, sigma, channels.jurisdiction(p))
@@ -323,6 +324,7 @@ class CentralAsiaModel(mesa.Model):
             "threat": threat,
             "cooperation": cooperation,
             "guaranteed": guaranteed,
+            "effort": np.broadcast_to(effort, (self.members, N_STATES, N_POWERS, len(CHANNELS))),
         }
         self.recorder.record(self, t)
         self.datacollector.collect(self)

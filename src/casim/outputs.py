@@ -85,6 +85,13 @@ OUTPUTS: dict[str, Output] = {
             lambda m: m.world.flow,
         ),
         Output(
+            "salience",
+            ("state", "channel"),
+            "fraction of GDP (index for security, media, education)",
+            "size of each channel for each state, all partners included (a power's share is flow / salience)",
+            lambda m: m.world.total,
+        ),
+        Output(
             "leverage",
             ("state", "power", "channel"),
             "leverage index",

@@ -1,0 +1,148 @@
+"""Docs match code: the model description, the parameter reference, the calibration record, the README."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from casim.cli import app
+from casim.paramfile import load_parameters
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+runner = CliRunner()
+
+#: Every submodel's function, which docs/model.md must name (and which must exist).
+SUBMODELS = {
+    "casim.channels": [
+        "grow_potentials",
+        "realise_flows",
+        "effective_substitutability",
+        "exposure",
+        "jurisdiction",
+        "citizen_signals",
+    ],
+    "casim.economy": [
+        "advance_russia",
+        "remittance_factor",
+        "advance_gdp",
+        "advance_stability",
+        "advance_threat",
+        "advance_credibility",
+        "capability",
+        "water_availability",
+        "water_stress",
+        "advance_cooperation",
+        "advance_standards",
+    ],
+    "casim.government": [
+        "utilities",
+        "bandwagon",
+        "hedging_target",
+        "calibrate_bias",
+        "update_alignment",
+        "peer_shift",
+    ],
+    "casim.powers": ["effort", "decide_weaponisation", "decide_guarantee", "remember", "tick"],
+    "casim.interventions": ["timed_weights", "random_weights"],
+    "casim.world": ["initial_world", "axis_sum"],
+}
+ODD = [
+    "Purpose and patterns",
+    "Entities, state variables and scales",
+    "Process overview and scheduling",
+    "Design concepts",
+    "Initialisation",
+    "Input data",
+    "Submodels",
+    "Basic principles",
+    "Emergence",
+    "Adaptation",
+    "Objectives",
+    "Learning",
+    "Prediction",
+    "Sensing",
+    "Interaction",
+    "Stochasticity",
+    "Collectives",
+    "Observation",
+]
+
+
+def test_model_description_follows_every_odd_element():
+    text = (DOCS / "model.md").read_text()
+    for element in ODD:
+        assert element in text, element
+
+
+@pytest.mark.parametrize("module", sorted(SUBMODELS))
+def test_model_description_names_the_code_of_every_submodel(module):
+    text = (DOCS / "model.md").read_text()
+    mod = importlib.import_module(module)
+    for name in SUBMODELS[module]:
+        assert callable(getattr(mod, name)), f"{module}.{name} does not exist"
+        named = re.search(rf"`(?:[\w.]+\.)?{name}`", text)
+        assert named, f"docs/model.md does not name {module}.{name}"
+
+
+def test_every_casim_reference_in_the_docs_resolves():
+    for doc in [*DOCS.glob("*.md"), ROOT / "README.md"]:
+        for ref in set(re.findall(r"`(casim(?:\.[A-Za-z_]\w*)+)`", doc.read_text())):
+            parts = ref.split(".")
+            for cut in range(len(parts), 0, -1):
+                try:
+                    obj = importlib.import_module(".".join(parts[:cut]))
+                    break
+                except ModuleNotFoundError:
+                    continue
+            for attr in parts[cut:]:
+                assert hasattr(obj, attr), f"{doc.name}: {ref} does not resolve"
+                obj = getattr(obj, attr)
+
+
+def test_every_behavioural_parameter_has_its_calibration_recorded():
+    text = (DOCS / "calibration.md").read_text()
+    missing = [p.path for p in load_parameters() if p.kind == "behavioural" and f"`{p.path}`" not in text]
+    assert not missing, f"docs/calibration.md does not say how these were chosen: {missing}"
+
+
+def test_parameter_reference_is_generated_from_the_file():
+    result = runner.invoke(app, ["params", "--markdown"])
+    assert result.exit_code == 0
+    assert (DOCS / "parameters.md").read_text() == result.output, (
+        "regenerate: casim params --markdown > docs/parameters.md"
+    )
+
+
+def test_params_lists_every_parameter_and_searches():
+    params = load_parameters()
+    result = runner.invoke(app, ["params"])
+    assert result.exit_code == 0
+    assert f"{len(params)} parameter(s)" in result.output
+    for p in params:
+        assert p.path in result.output
+    found = runner.invoke(app, ["params", "--search", "CPC"])
+    assert "channels.energy.share" in found.output and "alignment.adjustment" not in found.output
+    assert "[per quarter]" in runner.invoke(app, ["params", "--search", "substitution_rate"]).output
+
+
+def test_readme_commands_exist_and_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    commands = set(re.findall(r"^\| `casim (\w+)", readme, flags=re.MULTILINE))
+    registered = {c.name or c.callback.__name__ for c in app.registered_commands}
+    assert commands and commands <= registered, commands - registered
+    test_command = re.search(r"```bash\n(python3 -m pip install -e \"\.\[test\]\" && python3 -m pytest)\n```", readme)
+    assert test_command, "README must give the test command"
+    assert 'python -m pip install -e ".[test]" && python -m pytest' in (ROOT / ".ci" / "run").read_text()
+
+
+def test_core_docstrings_name_their_equations():
+    """Each submodel module opens with a docstring (the equations live there and in docs/model.md)."""
+    for module in SUBMODELS:
+        tree = ast.parse(Path(importlib.import_module(module).__file__).read_text())
+        assert ast.get_docstring(tree), module
