@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from casim.cli import app
 from casim.runner import is_complete
+from helpers import LIBRARY, short_scenario
 
-LIBRARY = Path(__file__).resolve().parents[1] / "scenarios"
 SHOCK = LIBRARY / "remittance_shock.yaml"
 runner = CliRunner()
 
@@ -33,13 +33,6 @@ RUN_FILES = {
 
 def invoke(*args: str):
     return runner.invoke(app, [str(a) for a in args])
-
-
-def short_scenario(tmp_path: Path, horizon: int = 8, name: str = "remittance_shock") -> Path:
-    text = (LIBRARY / f"{name}.yaml").read_text().replace("horizon: 40", f"horizon: {horizon}")
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(text)
-    return path
 
 
 def test_help_lists_the_commands():

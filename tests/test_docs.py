@@ -135,6 +135,7 @@ def test_readme_commands_exist_and_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     commands = set(re.findall(r"^\| `casim (\w+)", readme, flags=re.MULTILINE))
     registered = {c.name or c.callback.__name__ for c in app.registered_commands}
+    registered |= {g.name for g in app.registered_groups}
     assert commands and commands <= registered, commands - registered
     test_command = re.search(r"```bash\n(python3 -m pip install -e \"\.\[test\]\" && python3 -m pytest)\n```", readme)
     assert test_command, "README must give the test command"
@@ -146,3 +147,15 @@ def test_core_docstrings_name_their_equations():
     for module in SUBMODELS:
         tree = ast.parse(Path(importlib.import_module(module).__file__).read_text())
         assert ast.get_docstring(tree), module
+
+
+def test_readme_and_exercise_index_list_every_exercise():
+    from casim.exercises import load_exercises
+
+    readme = (ROOT / "README.md").read_text()
+    index = (ROOT / "exercises" / "README.md").read_text()
+    for ex in load_exercises(ROOT / "exercises"):
+        scenarios = ", ".join(f"`{name}`" for name in ex.scenarios)
+        assert f"| {ex.number} | {ex.title} | {scenarios} |" in readme, ex.title
+        assert f"]({ex.path.name}) | {scenarios} |" in index, ex.path.name
+    assert "![The classroom app" in readme and (ROOT / "docs" / "images" / "app.png").is_file()

@@ -41,6 +41,8 @@ PARTIAL = ".partial"
 STREAM_ABOVE = 500_000_000
 
 Progress = Callable[[int, int], None]
+#: Writes extra files into a run's folder while it is written: ``(run, folder, manifest) -> names``.
+Extra = Callable[["PairedRun", Path, dict], list[str]]
 
 
 @dataclass
@@ -208,7 +210,7 @@ def _write_contents(
     plots: bool,
     command: str | None,
     source: Path | None,
-    extra: Callable[[PairedRun, Path], list[str]] | None,
+    extra: Extra | None,
     start: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     files = ["scenario.yaml", ENSEMBLE_FILE, "summary.csv", "horizon.csv"]
@@ -229,12 +231,12 @@ def _write_contents(
         t0 = time.perf_counter()
         files += save_figures(run.paired, temp)
         run.timings["plots"] = time.perf_counter() - t0
+    record = manifest(run, [*files, "manifest.json"], command, source)
     if extra is not None:
-        files += extra(run, temp)
+        files += extra(run, temp, record)
     run.timings["total"] = time.perf_counter() - start
-    (temp / "manifest.json").write_text(
-        json.dumps(manifest(run, [*files, "manifest.json"], command, source), indent=2), encoding="utf-8"
-    )
+    record = manifest(run, [*files, "manifest.json"], command, source)
+    (temp / "manifest.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
     return summary, table
 
 
@@ -246,7 +248,7 @@ def write_run(
     source: str | Path | None = None,
     command: str | None = None,
     results_root: str | Path = "results",
-    extra: Callable[[PairedRun, Path], list[str]] | None = None,
+    extra: Extra | None = None,
 ) -> RunFolder:
     """Write a complete results folder for an in-memory ``run`` (atomically; never overwriting).
 
@@ -257,7 +259,8 @@ def write_run(
         source: The scenario file (recorded with its hash).
         command: The command line to record.
         results_root: Root for the default folder.
-        extra: Writes further files into the temporary folder; returns their names.
+        extra: Writes further files into the temporary folder, given the manifest so far;
+            returns their names (e.g. :func:`casim.report.write_report_into`).
     """
     start = time.perf_counter() - sum(v for k, v in run.timings.items() if k.startswith("simulate"))
     final = Path(out) if out is not None else new_folder(Path(results_root) / run.scenario.name, timestamp())
@@ -279,7 +282,7 @@ def execute(
     results_root: str | Path = "results",
     progress: Progress | None = None,
     executor: str = "auto",
-    extra: Callable[[PairedRun, Path], list[str]] | None = None,
+    extra: Extra | None = None,
 ) -> RunFolder:
     """Simulate ``scenario`` with its baseline and write the results folder, all atomically.
 

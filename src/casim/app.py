@@ -1,0 +1,223 @@
+"""The classroom app (Solara): pick a scenario, move its levers, run, watch it against the baseline.
+
+Started by ``casim app [SCENARIO] [--port P]``, which runs ``solara run casim.app`` on
+localhost. The levers act on the scenario's events:
+
+* **size** scales every event's strength: how far a factor is from 1, or an amount or
+  level from 0 (1 = as written, 0 = no event, 2 = twice as strong); for a weaponised
+  channel, the share of the flow it cuts;
+* **delay** moves every timed event later by a number of quarters;
+* **members** sets the ensemble size (more members: smoother bands, slower runs).
+
+Each run simulates the modified scenario and its baseline on the same members and seed,
+and redraws each state's alignment (scenario against baseline) and the key numbers.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+import solara
+import xarray as xr
+
+from casim.appserver import ENV_SCENARIO
+from casim.errors import CasimError
+from casim.library import first_sentence, scenario_dir
+from casim.names import POLES, STATES
+from casim.plots import POLE_COLOURS, band, footer
+from casim.runner import simulate_pair
+from casim.scenario import Scenario, load_scenario
+
+DEFAULT = "remittance_shock"
+WEAPONISED = "weaponised"
+SEVERITY = "weaponisation.severity"
+CSS = """
+.casim-numbers { border-collapse: collapse; margin: 8px 0; }
+.casim-numbers th, .casim-numbers td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: right; }
+.casim-numbers th:first-child, .casim-numbers td:first-child { text-align: left; }
+.casim-numbers th { background: #f0f0f0; }
+"""
+
+
+def library() -> dict[str, Scenario]:
+    """The scenarios of the library (and the one given on the command line), by name."""
+    found = {}
+    for path in sorted(scenario_dir().glob("*.yaml")):
+        try:
+            found[path.stem] = load_scenario(path)
+        except CasimError:  # a broken file in the library must not break the class
+            continue
+    extra = os.environ.get(ENV_SCENARIO)
+    if extra and os.path.isfile(extra):
+        scenario = load_scenario(extra)
+        found[scenario.name] = scenario
+    return found
+
+
+def with_levers(scenario: Scenario, size: float, delay: int, members: int) -> Scenario:
+    """The scenario with every event scaled by ``size`` and delayed by ``delay`` quarters.
+
+    ``size`` measures an event's strength from "no change": a factor's distance from 1, an
+    amount or level's distance from 0 (1 = as written, 0 = no event, 2 = twice as strong).
+    A weaponisation switches a channel on or off, so there ``size`` scales the share of the
+    flow it cuts (the channel's ``weaponisation.severity``, for the scenario case only, at
+    most all of it). The engine clips every changed value to its bounds.
+    """
+    from casim.names import CHANNELS
+    from casim.paramfile import load_parameters
+
+    def scale(change) -> float:
+        if change.op == "multiply":
+            return max(0.0, 1.0 + size * (change.value - 1.0))
+        if change.variable == WEAPONISED and change.op == "set" and change.value > 0:
+            return change.value if size > 0 else 0.0
+        return size * change.value
+
+    overrides = dict(scenario.parameters)
+    severity = load_parameters().with_overrides(scenario.parameters).params[SEVERITY].value
+    cut = {
+        channel
+        for ev in [*scenario.events, *scenario.random_events]
+        if ev.variable == WEAPONISED and ev.op == "set" and ev.value > 0
+        for channel in (ev.channels or CHANNELS)
+    }
+    for channel in sorted(cut):
+        overrides[f"{SEVERITY}.{channel}"] = float(min(1.0, severity[CHANNELS.index(channel)] * size))
+    events = []
+    for ev in scenario.events:
+        at = scenario.quarter_index(ev.at) + delay
+        events.append(ev.model_copy(update={"value": scale(ev), "at": min(max(at, 1), scenario.horizon)}))
+    random_events = [ev.model_copy(update={"value": scale(ev)}) for ev in scenario.random_events]
+    return scenario.model_copy(
+        update={"events": events, "random_events": random_events, "members": members, "parameters": overrides}
+    )
+
+
+@dataclass
+class Result:
+    """A finished run: the paired ensemble and the levers it used."""
+
+    paired: xr.Dataset
+    label: str
+
+
+def alignment_figure(paired: xr.Dataset, state: str, title: str):
+    """One state's alignment toward each pole, scenario (solid, 90 % band) against baseline (dashed)."""
+    fig, ax = plt.subplots(figsize=(9, 5))
+    x = paired["year"].values
+    for pole in POLES:
+        colour = POLE_COLOURS[pole]
+        band(ax, x, paired.alignment.sel(case="scenario", state=state, pole=pole), colour, "-", pole)
+        ax.plot(
+            x,
+            paired.alignment.sel(case="baseline", state=state, pole=pole).median("member"),
+            "--",
+            color=colour,
+            linewidth=1.1,
+        )
+    ax.set_title(f"{state}: {title}")
+    ax.set_ylabel("alignment (share)")
+    ax.set_xlabel("year")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(ncol=3, fontsize=8, loc="upper right")
+    footer(fig, paired, "solid: scenario (median, 90 % band); dashed: baseline")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
+
+
+def key_numbers(paired: xr.Dataset, state: str) -> str:
+    """HTML table: change at the peak and at the horizon toward each pole for ``state``.
+
+    The peak is the quarter where the median change (summed over poles) is largest; the last
+    column is the share of members in which alignment toward that pole falls at the peak.
+    """
+    diff = (paired.alignment.sel(case="scenario") - paired.alignment.sel(case="baseline")).sel(state=state)
+    median = diff.median("member")
+    peak = int(np.abs(median).sum("pole").argmax("quarter"))
+    labels = [str(v) for v in paired["label"].values]
+    head = (
+        f"<tr><th>toward</th><th>change at {labels[peak]}</th><th>change at {labels[-1]}</th>"
+        "<th>members where it falls</th></tr>"
+    )
+    rows = []
+    for pole in POLES:
+        at_peak = float(median.sel(pole=pole).isel(quarter=peak))
+        at_end = float(median.sel(pole=pole).isel(quarter=-1))
+        falls = float((diff.sel(pole=pole).isel(quarter=peak) < -1e-6).mean())
+        rows.append(
+            f"<tr><td>{html.escape(pole)}</td><td>{at_peak:+.3f}</td><td>{at_end:+.3f}</td><td>{falls:.0%}</td></tr>"
+        )
+    gdp = paired.gdp_index.sel(state=state).isel(quarter=peak)
+    change = float(((gdp.sel(case="scenario") - gdp.sel(case="baseline")) * 100).median("member"))
+    return (
+        f'<table class="casim-numbers">{head}{"".join(rows)}</table>'
+        f"<p>GDP at {labels[peak]}: {change:+.1f} % against the baseline (median over members).</p>"
+    )
+
+
+def _html(text: str, tag: str = "div") -> None:
+    # plain HTML rather than solara.Markdown: Markdown loads KaTeX from a CDN, which a
+    # classroom without internet access cannot reach
+    solara.HTML(tag=tag, unsafe_innerHTML=text)
+
+
+scenarios = library()
+initial = os.path.splitext(os.path.basename(os.environ.get(ENV_SCENARIO, "")))[0]
+chosen = solara.reactive(
+    initial if initial in scenarios else DEFAULT if DEFAULT in scenarios else next(iter(scenarios))
+)
+size = solara.reactive(1.0)
+delay = solara.reactive(0)
+members = solara.reactive(40)
+state = solara.reactive("Tajikistan")
+result: solara.Reactive[Result | None] = solara.reactive(None)
+runs = solara.reactive(0)
+
+
+def run() -> None:
+    """Simulate the scenario with the current levers and store the result."""
+    scenario = with_levers(scenarios[chosen.value], size.value, delay.value, members.value)
+    paired = simulate_pair(scenario, executor="serial").paired
+    label = f"{chosen.value}, size {size.value:.1f}, delay {delay.value} quarters, {members.value} members"
+    result.set(Result(paired.load(), label))
+    runs.set(runs.value + 1)
+
+
+@solara.lab.task
+def run_in_background() -> None:
+    """:func:`run` in a worker thread, so the page shows progress instead of freezing."""
+    run()
+
+
+@solara.component
+def Page():
+    solara.Title("casim classroom")
+    solara.Style(CSS)
+    scenario = scenarios[chosen.value]
+    with solara.Sidebar():
+        _html("<h2>casim</h2><p>Scenario engine for Central Asia's geopolitics</p>")
+        solara.Select("Scenario", values=list(scenarios), value=chosen)
+        solara.SliderFloat(f"Size of the intervention: {size.value:.1f}×", value=size, min=0.0, max=2.0, step=0.1)
+        solara.SliderInt(f"Delay: {delay.value} quarters", value=delay, min=0, max=12)
+        solara.SliderInt(f"Members: {members.value}", value=members, min=10, max=200, step=10)
+        solara.Select("State to show", values=list(STATES), value=state)
+        solara.Button("Run", on_click=run_in_background, color="primary", disabled=run_in_background.pending)
+        solara.ProgressLinear(run_in_background.pending)
+    with solara.Column():
+        _html(f"<h3>{html.escape(scenario.name)}</h3><p>{html.escape(first_sentence(scenario.description, 400))}</p>")
+        if run_in_background.error:
+            solara.Error(f"The run failed: {run_in_background.exception}")
+        current = result.value
+        if current is None:
+            solara.Info("Move the levers on the left, then press Run.")
+        else:
+            _html(f"<p><b>Run {runs.value}:</b> {html.escape(current.label)}</p>")
+            fig = alignment_figure(current.paired, state.value, current.label)
+            solara.FigureMatplotlib(fig, format="png")
+            plt.close(fig)
+            _html(key_numbers(current.paired, state.value))

@@ -1,0 +1,127 @@
+"""The classroom app's logic and how it is served (the browser test drives the page itself)."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from casim.appserver import ENV_SCENARIO, assets_dir, command, environment, free_port
+from casim.cli import app
+from casim.names import CHANNELS
+from casim.paramfile import load_parameters
+from casim.runner import simulate_pair
+from casim.scenario import load_scenario
+from helpers import LIBRARY, short_scenario
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def casim_app():
+    """The app module (imports Solara; loads the scenario library)."""
+    import casim.app
+
+    return casim.app
+
+
+def test_app_offers_the_whole_library(casim_app):
+    names = set(casim_app.library())
+    assert {p.stem for p in LIBRARY.glob("*.yaml")} <= names
+    assert casim_app.DEFAULT in names
+
+
+def test_size_lever_scales_each_event_from_no_change(casim_app):
+    scenario = load_scenario(LIBRARY / "remittance_shock.yaml")
+    half = casim_app.with_levers(scenario, 0.5, 0, 20)
+    for old, new in zip(scenario.events, half.events, strict=True):
+        if old.op == "multiply":
+            assert new.value == pytest.approx(1 + 0.5 * (old.value - 1))
+        elif old.variable == "weaponised":
+            # a switch stays on; the share of the flow it cuts is halved instead
+            assert new.value == old.value
+        else:
+            assert new.value == pytest.approx(0.5 * old.value)
+    severity = load_parameters().params["weaponisation.severity"].value[CHANNELS.index("remittances")]
+    assert half.parameters["weaponisation.severity.remittances"] == pytest.approx(0.5 * severity)
+    assert half.members == 20
+
+
+def test_size_one_is_the_scenario_as_written_and_bigger_is_stronger(casim_app, tmp_path):
+    scenario = load_scenario(short_scenario(tmp_path, horizon=12)).model_copy(update={"members": 4})
+    as_written = simulate_pair(scenario, executor="serial").paired
+    same = simulate_pair(casim_app.with_levers(scenario, 1.0, 0, 4), executor="serial").paired
+    np.testing.assert_array_equal(as_written.alignment.values, same.alignment.values)
+    dips = []
+    for size in (0.5, 1.0, 2.0):
+        paired = simulate_pair(casim_app.with_levers(scenario, size, 0, 4), executor="serial").paired
+        gdp = paired.gdp_index.sel(state="Tajikistan")
+        dips.append(float((gdp.sel(case="scenario") - gdp.sel(case="baseline")).median("member").min()))
+    assert dips[0] > dips[1] > dips[2] and dips[2] < 1.6 * dips[1]
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in LIBRARY.glob("*.yaml")))
+def test_every_library_scenario_runs_with_the_levers_at_their_limits(casim_app, name):
+    scenario = load_scenario(LIBRARY / f"{name}.yaml")
+    for size, delay in ((2.0, 12), (0.0, 0)):
+        paired = simulate_pair(casim_app.with_levers(scenario, size, delay, 2), executor="serial").paired
+        assert np.isfinite(paired.alignment.values).all()
+
+
+def test_size_zero_gives_the_baseline_and_delay_moves_events(casim_app, tmp_path):
+    scenario = load_scenario(short_scenario(tmp_path, horizon=12))
+    paired = simulate_pair(casim_app.with_levers(scenario, 0.0, 0, 4), executor="serial").paired
+    np.testing.assert_array_equal(
+        paired.alignment.sel(case="scenario").values, paired.alignment.sel(case="baseline").values
+    )
+    late = casim_app.with_levers(scenario, 1.0, 3, 4)
+    for old, new in zip(scenario.events, late.events, strict=True):
+        assert late.quarter_index(new.at) == min(scenario.quarter_index(old.at) + 3, scenario.horizon)
+
+
+def test_key_numbers_show_the_crackdown_pulling_tajikistan_from_russia(casim_app, tmp_path):
+    scenario = load_scenario(short_scenario(tmp_path, horizon=12))
+    paired = simulate_pair(casim_app.with_levers(scenario, 1.0, 0, 6), executor="serial").paired
+    table = casim_app.key_numbers(paired, "Tajikistan")
+    russia = table[table.index("<td>Russia</td>") :].split("</tr>")[0]
+    at_peak = float(russia.split("<td>")[2].split("</td>")[0])
+    assert at_peak < -0.01
+    assert "GDP at" in table and "% against the baseline" in table
+    fig = casim_app.alignment_figure(paired, "Tajikistan", "test")
+    assert fig.axes[0].get_title() == "Tajikistan: test"
+
+
+def test_solara_assets_are_installed_for_offline_classrooms():
+    folder = assets_dir()
+    assert folder is not None, "solara-assets is a dependency: the app's front end must not need the internet"
+    assert (folder / "requirejs@2.3.6" / "require.js").is_file()
+    assert any(folder.glob("@widgetti/solara-vuetify-app@*/dist/solara-vuetify-app8.min.js"))
+
+
+def test_server_environment_and_command(tmp_path):
+    env = environment(LIBRARY / "wheat_ban.yaml", base={})
+    assert env[ENV_SCENARIO].endswith("wheat_ban.yaml")
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
+    assert env["SOLARA_ASSETS_PROXY_CACHE_DIR"] == str(assets_dir())
+    line = command("127.0.0.1", 8123)
+    assert line[1:5] == ["-m", "solara", "run", "casim.app"] and "8123" in line and "--production" in line
+
+
+def test_app_refuses_a_bad_scenario_before_starting(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nhorizon: -3\n")
+    result = runner.invoke(app, ["app", str(bad)])
+    assert result.exit_code == 2
+    assert "bad.yaml" in result.output and "Traceback" not in result.output
+
+
+def test_app_refuses_a_port_in_use_and_suggests_another():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", free_port()))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = runner.invoke(app, ["app", "--host", "127.0.0.1", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"127.0.0.1:{port}" in result.output and "did you mean '--port" in result.output

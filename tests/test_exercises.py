@@ -1,0 +1,135 @@
+"""Classroom exercises: each is complete, and every command in it runs as written.
+
+The commands are run exactly as a class would type them, in a fresh folder that holds
+the scenario library as ``scenarios/``, with their default members. Every file the
+worksheet tells students to open must then exist in a folder those commands wrote.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from casim.cli import app
+from casim.errors import CasimError
+from casim.exercises import SECTIONS, find_exercise, load_exercises, parse_exercise
+from helpers import LIBRARY, REPOSITORY
+
+EXERCISES = load_exercises(REPOSITORY / "exercises")
+runner = CliRunner()
+
+
+@dataclass
+class Session:
+    """The outcome of running one exercise's commands."""
+
+    results: list  # (command, click Result)
+    files: set[str]
+
+
+@pytest.fixture(scope="module", params=EXERCISES, ids=lambda ex: f"exercise{ex.number}")
+def session(request, tmp_path_factory) -> tuple:
+    exercise = request.param
+    room = tmp_path_factory.mktemp(f"class{exercise.number}")
+    (room / "scenarios").symlink_to(LIBRARY, target_is_directory=True)
+    mp = pytest.MonkeyPatch()
+    mp.chdir(room)
+    try:
+        results = [(command, runner.invoke(app, shlex.split(command)[1:])) for command in exercise.commands()]
+    finally:
+        mp.undo()
+    files = {p.name for p in (room / "results").rglob("*") if p.is_file()}
+    return exercise, Session(results, files)
+
+
+def test_there_are_at_least_five_exercises_with_distinct_numbers():
+    assert len(EXERCISES) >= 5
+    assert [ex.number for ex in EXERCISES] == sorted({ex.number for ex in EXERCISES})
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda ex: f"exercise{ex.number}")
+def test_exercise_has_every_section_and_uses_library_scenarios(exercise):
+    assert list(exercise.sections)[: len(SECTIONS)] == list(SECTIONS)
+    worksheet = exercise.sections["Student worksheet"]
+    steps = re.findall(r"^\*\*(\d)\. (\w+)", worksheet, re.MULTILINE)
+    assert steps == [("1", "Predict"), ("2", "Run"), ("3", "Compare"), ("4", "Explain")]
+    assert "002" in exercise.sections["Background"], "the background cites the study"
+    for part in ("What the model shows", "Reading the uncertainty", "Limits"):
+        assert part in exercise.sections["Instructor notes"]
+    # the plan's time slots follow each other from 0 to the session's length
+    slots = [
+        (int(a), int(b)) for a, b in re.findall(r"^\|\s*(\d+)–(\d+)\s*\|", exercise.sections["50-minute plan"], re.M)
+    ]
+    assert len(slots) >= 4 and slots[0][0] == 0 and slots[-1][1] == exercise.minutes == 50
+    assert all(prev[1] == nxt[0] for prev, nxt in itertools.pairwise(slots))
+    for name in exercise.scenarios:
+        assert (LIBRARY / f"{name}.yaml").is_file(), name
+    used = {Path(tok).stem for cmd in exercise.commands() for tok in shlex.split(cmd) if tok.endswith(".yaml")}
+    assert used == set(exercise.scenarios), "front matter scenarios and commands disagree"
+
+
+def test_every_command_runs_as_written(session):
+    exercise, outcome = session
+    assert outcome.results
+    for command, result in outcome.results:
+        assert result.exit_code == 0, f"exercise {exercise.number}: {command}\n{result.output}"
+        assert "Traceback" not in result.output
+        assert "results written to" in result.output or "results/" in result.output, command
+
+
+def test_files_the_worksheet_names_are_produced(session):
+    exercise, outcome = session
+    named = set(re.findall(r"`([\w.]+\.(?:png|csv|html|nc|json))`", exercise.sections["Student worksheet"]))
+    named |= set(re.findall(r"`([\w.]+\.(?:png|csv|html|nc|json))`", exercise.sections["Instructor notes"]))
+    assert named <= outcome.files, f"named but not produced: {sorted(named - outcome.files)}"
+
+
+def test_exercise_list_and_show():
+    listed = runner.invoke(app, ["exercise", "list"])
+    assert listed.exit_code == 0
+    for ex in EXERCISES:
+        assert ex.title.split()[0] in listed.output
+    shown = runner.invoke(app, ["exercise", "show", "1"])
+    assert shown.exit_code == 0
+    assert "Instructor notes" in shown.output and "casim run scenarios/remittance_shock.yaml" in shown.output
+    handout = runner.invoke(app, ["exercise", "show", "1", "--students", "--markdown"])
+    assert handout.exit_code == 0
+    assert "## Student worksheet" in handout.output
+    assert "Instructor notes" not in handout.output and "50-minute plan" not in handout.output
+
+
+def test_exercise_found_by_word_and_unknown_one_is_a_clear_error():
+    assert find_exercise("water").number == 5
+    result = runner.invoke(app, ["exercise", "show", "42"])
+    assert result.exit_code == 2
+    assert "no single exercise matches '42'" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("# no front matter\n", "front matter"),
+        ("---\nnumber: one\ntitle: x\nscenarios: []\nminutes: 50\n---\n# x\n", "number"),
+        ("---\nnumber: 1\ntitle: x\nscenarios: []\nminutes: 50\n---\n# x\n## Learning goals\n", "missing section"),
+    ],
+)
+def test_malformed_exercise_is_reported_with_file_and_field(tmp_path, text, message):
+    path = tmp_path / "07_broken.md"
+    path.write_text(text)
+    with pytest.raises(CasimError) as caught:
+        parse_exercise(path)
+    assert message in str(caught.value) and "07_broken.md" in str(caught.value)
+
+
+def test_commands_must_be_casim_commands(tmp_path):
+    source = (REPOSITORY / "exercises" / "01_remittance_leverage.md").read_text()
+    path = tmp_path / "01.md"
+    path.write_text(source.replace("casim explain", "rm -rf / #"))
+    with pytest.raises(CasimError, match="not a casim command"):
+        parse_exercise(path)
