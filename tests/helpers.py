@@ -6,6 +6,27 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 LIBRARY = REPOSITORY / "scenarios"
+#: The model core: modules that import no CLI, plotting, scenario parsing or file formats,
+#: and the only code that reads parameters during a run.
+CORE = frozenset(
+    {
+        "agents",
+        "channels",
+        "citizens",
+        "counterfactual",
+        "economy",
+        "government",
+        "interventions",
+        "model",
+        "names",
+        "outputs",
+        "parameters",
+        "powers",
+        "rng",
+        "spec",
+        "world",
+    }
+)
 
 
 def short_scenario(tmp_path: Path, horizon: int = 8, name: str = "remittance_shock") -> Path:

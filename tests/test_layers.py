@@ -6,24 +6,8 @@ import ast
 from pathlib import Path
 
 import casim
+from helpers import CORE
 
-CORE = {
-    "agents",
-    "channels",
-    "citizens",
-    "counterfactual",
-    "economy",
-    "government",
-    "interventions",
-    "model",
-    "names",
-    "outputs",
-    "parameters",
-    "powers",
-    "rng",
-    "spec",
-    "world",
-}
 FORBIDDEN = {
     "typer",
     "click",

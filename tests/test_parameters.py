@@ -13,6 +13,7 @@ from casim.model import CentralAsiaModel
 from casim.parameters import Distribution, ParameterError, ParameterSet
 from casim.paramfile import load_parameters
 from casim.spec import RunSpec
+from helpers import CORE
 
 
 def test_every_parameter_has_unit_source_range_and_description(params):
@@ -29,21 +30,6 @@ def test_sampled_parameters_have_a_nondegenerate_range(params):
     for p in params:
         if p.sampled:
             assert np.any(p.high > p.low), f"{p.path} is sampled but its range is a single point"
-
-
-CORE = [
-    "agents",
-    "channels",
-    "citizens",
-    "counterfactual",
-    "economy",
-    "government",
-    "interventions",
-    "model",
-    "outputs",
-    "powers",
-    "world",
-]
 
 
 def _paths_named_in_core() -> set[str]:

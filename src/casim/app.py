@@ -28,7 +28,7 @@ from casim.appserver import ENV_SCENARIO
 from casim.errors import CasimError
 from casim.library import first_sentence, scenario_dir
 from casim.names import POLES, STATES
-from casim.plots import POLE_COLOURS, band, footer
+from casim.plots import footer, plot_alignment
 from casim.runner import simulate_pair
 from casim.scenario import Scenario, load_scenario
 
@@ -108,22 +108,9 @@ class Result:
 def alignment_figure(paired: xr.Dataset, state: str, title: str):
     """One state's alignment toward each pole, scenario (solid, 90 % band) against baseline (dashed)."""
     fig, ax = plt.subplots(figsize=(9, 5))
-    x = paired["year"].values
-    for pole in POLES:
-        colour = POLE_COLOURS[pole]
-        band(ax, x, paired.alignment.sel(case="scenario", state=state, pole=pole), colour, "-", pole)
-        ax.plot(
-            x,
-            paired.alignment.sel(case="baseline", state=state, pole=pole).median("member"),
-            "--",
-            color=colour,
-            linewidth=1.1,
-        )
+    plot_alignment(paired, state, ax)
     ax.set_title(f"{state}: {title}")
-    ax.set_ylabel("alignment (share)")
     ax.set_xlabel("year")
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
     ax.legend(ncol=3, fontsize=8, loc="upper right")
     footer(fig, paired, "solid: scenario (median, 90 % band); dashed: baseline")
     fig.tight_layout(rect=(0, 0.05, 1, 1))

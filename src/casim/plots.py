@@ -192,10 +192,28 @@ def plot_ternary(paired: xr.Dataset, ax: Axes | None = None, states: Sequence[st
 # --------------------------------------------------------------------------- figures
 
 
-def _case_legend(fig: Figure, handles: list, labels: list, ncol: int) -> None:
-    handles = [*handles, Line2D([], [], color="black", linestyle="-"), Line2D([], [], color="black", linestyle="--")]
-    labels = [*labels, "scenario (median, 90 % band)", "baseline (median)"]
-    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=9, frameon=False, bbox_to_anchor=(0.5, 0.03))
+def _legend_below(
+    fig: Figure, ax: Axes | None, ncol: int | None = None, *, extra: tuple = (), fontsize: int = 9, y: float = 0.03
+) -> None:
+    """One legend for the whole figure, centred below the panels, from ``ax``'s entries plus ``extra``.
+
+    ``ncol`` defaults to one column per entry, at most six.
+    """
+    handles, labels = ax.get_legend_handles_labels() if ax is not None else ([], [])
+    for handle, label in extra:
+        handles.append(handle)
+        labels.append(label)
+    ncol = ncol if ncol is not None else min(len(labels), 6)
+    fig.legend(
+        handles, labels, loc="lower center", ncol=ncol, fontsize=fontsize, frameon=False, bbox_to_anchor=(0.5, y)
+    )
+
+
+#: Legend entries that say which line style is the scenario and which the baseline.
+CASE_KEYS = (
+    (Line2D([], [], color="black", linestyle="-"), "scenario (median, 90 % band)"),
+    (Line2D([], [], color="black", linestyle="--"), "baseline (median)"),
+)
 
 
 def _grid(title: str) -> tuple[Figure, np.ndarray]:
@@ -210,8 +228,7 @@ def alignment_figure(paired: xr.Dataset) -> Figure:
     for ax, state in zip(axes, STATES, strict=False):
         plot_alignment(paired, state, ax)
     _regional_panel(paired, axes[5])
-    handles, labels = axes[0].get_legend_handles_labels()
-    _case_legend(fig, handles, labels, ncol=8)
+    _legend_below(fig, axes[0], ncol=8, extra=CASE_KEYS)
     footer(fig, paired)
     fig.tight_layout(rect=(0, 0.07, 1, 0.96))
     return fig
@@ -238,8 +255,7 @@ def difference_figure(paired: xr.Dataset) -> Figure:
     ax.set_title("Change in soft power (regional favourability)")
     ax.set_ylabel("change in favourability (0-1)")
     ax.grid(alpha=0.3)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=6, fontsize=9, frameon=False, bbox_to_anchor=(0.5, 0.03))
+    _legend_below(fig, axes[0], ncol=6)
     footer(fig, paired, "lines: median difference; bands: 50 % and 90 % of members")
     fig.tight_layout(rect=(0, 0.07, 1, 0.96))
     return fig
@@ -259,8 +275,7 @@ def economy_figure(paired: xr.Dataset) -> Figure:
     axes[2].set_title("Regime stability")
     for ax in axes:
         ax.set_xlabel("year")
-    handles, labels = axes[0].get_legend_handles_labels()
-    _case_legend(fig, handles, labels, ncol=7)
+    _legend_below(fig, axes[0], ncol=7, extra=CASE_KEYS)
     footer(fig, paired)
     fig.tight_layout(rect=(0, 0.1, 1, 0.94))
     return fig
@@ -273,8 +288,8 @@ def ternary_figure(paired: xr.Dataset) -> Figure:
         f"Between Russia, China and the EU: {paired.attrs.get('scenario', '')}", fontsize=14, fontweight="bold"
     )
     plot_ternary(paired, ax)
-    handles = [Line2D([], [], color=STATE_COLOURS[s]) for s in STATES]
-    _case_legend(fig, handles, list(STATES), ncol=4)
+    states = tuple((Line2D([], [], color=STATE_COLOURS[s]), s) for s in STATES)
+    _legend_below(fig, None, ncol=4, extra=(*states, *CASE_KEYS))
     footer(fig, paired, "medians; shares of the three powers renormalised to 1; dot = start, arrow = end")
     fig.tight_layout(rect=(0, 0.08, 1, 0.95))
     return fig
@@ -338,16 +353,7 @@ def compare_state_figure(comp, state: str) -> Figure:
     )
     for ax, pole in zip(axes.ravel(), POLES, strict=True):
         plot_compare(comp, state, pole, ax)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(
-        handles,
-        labels,
-        loc="lower center",
-        ncol=min(len(labels), 6),
-        fontsize=9,
-        frameon=False,
-        bbox_to_anchor=(0.5, 0.03),
-    )
+    _legend_below(fig, axes[0, 0])
     _compare_footer(fig, comp, "lines: medians; bands: 90 % of members; baseline dashed")
     fig.tight_layout(rect=(0, 0.07, 1, 0.95))
     return fig
@@ -384,16 +390,7 @@ def compare_difference_figure(comp) -> Figure:
                 ax.set_title(f"toward {pole}")
             if c == 0:
                 ax.set_ylabel(f"{state}\nchange (share)")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(
-        handles,
-        labels,
-        loc="lower center",
-        ncol=min(len(labels), 6),
-        fontsize=10,
-        frameon=False,
-        bbox_to_anchor=(0.5, 0.02),
-    )
+    _legend_below(fig, axes[0, 0], fontsize=10, y=0.02)
     _compare_footer(fig, comp, "lines: median difference; bands: 50 % and 90 % of members")
     fig.tight_layout(rect=(0, 0.05, 1, 0.96))
     return fig
@@ -472,8 +469,7 @@ def explain_figure(expl, state: str, quarter: int | None = None) -> Figure:
     fig.suptitle(f"Why {state}'s alignment moved: {expl.scenario.name}", fontsize=14, fontweight="bold")
     plot_contributions(expl, state, quarter, axes[0])
     plot_contributions_over_time(expl, state, pole, axes[1])
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=9, frameon=False, bbox_to_anchor=(0.5, 0.03))
+    _legend_below(fig, axes[0], ncol=4)
     article = "an" if expl.method[0] in "aeiou" else "a"
     footer(
         fig,

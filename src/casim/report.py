@@ -94,7 +94,7 @@ def _economy_table(paired: xr.Dataset, quarter: int) -> str:
         ):
             da = paired[var].sel(state=state).isel(quarter=quarter)
             d = ((da.sel(case="scenario") - da.sel(case="baseline")) * scale).values
-            lo, mid, hi = np.quantile(d, QUANTILES)
+            lo, mid, hi = quantiles(d, QUANTILES, axis=0)
             cells.append(
                 f"<td>{fmt.format(mid)}<br><span class='muted'>[{fmt.format(lo)}, {fmt.format(hi)}]</span></td>"
             )
@@ -109,7 +109,7 @@ def _economy_table(paired: xr.Dataset, quarter: int) -> str:
 def _soft_power_table(paired: xr.Dataset, quarter: int) -> str:
     da = paired.soft_power.isel(quarter=quarter)
     d = (da.sel(case="scenario") - da.sel(case="baseline")).transpose("member", "power").values
-    q = np.quantile(d, QUANTILES, axis=0)
+    q = quantiles(d, QUANTILES, axis=0)
     cells = "".join(
         f"<td>{_signed(q[1, k])}<br><span class='muted'>[{_signed(q[0, k])}, {_signed(q[2, k])}]</span></td>"
         for k in range(d.shape[1])

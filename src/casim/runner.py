@@ -231,9 +231,8 @@ def _write_contents(
         t0 = time.perf_counter()
         files += save_figures(run.paired, temp)
         run.timings["plots"] = time.perf_counter() - t0
-    record = manifest(run, [*files, "manifest.json"], command, source)
     if extra is not None:
-        files += extra(run, temp, record)
+        files += extra(run, temp, manifest(run, [*files, "manifest.json"], command, source))
     run.timings["total"] = time.perf_counter() - start
     record = manifest(run, [*files, "manifest.json"], command, source)
     (temp / "manifest.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
