@@ -40,12 +40,15 @@ def test_size_lever_scales_each_event_from_no_change(casim_app):
         if old.op == "multiply":
             assert new.value == pytest.approx(1 + 0.5 * (old.value - 1))
         elif old.variable == "weaponised":
-            # a switch stays on; the share of the flow it cuts is halved instead
-            assert new.value == old.value
+            # weaponising at half strength cuts half the share of the flow
+            assert new.value == pytest.approx(0.5 * old.value)
         else:
             assert new.value == pytest.approx(0.5 * old.value)
+    assert "weaponisation.severity.remittances" not in half.parameters, "below 1 the severity is not pinned"
+    double = casim_app.with_levers(scenario, 2.0, 0, 20)
     severity = load_parameters().params["weaponisation.severity"].value[CHANNELS.index("remittances")]
-    assert half.parameters["weaponisation.severity.remittances"] == pytest.approx(0.5 * severity)
+    assert double.parameters["weaponisation.severity.remittances"] == pytest.approx(2.0 * severity)
+    assert [e.value for e in double.events if e.variable == "weaponised"] == [1.0]
     assert half.members == 20
 
 

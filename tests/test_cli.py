@@ -23,7 +23,7 @@ RUN_FILES = {
     "manifest.json",
     "ensemble.nc",
     "summary.csv",
-    "horizon.csv",
+    "changes.csv",
     "alignment.png",
     "difference.png",
     "economy.png",
@@ -48,7 +48,8 @@ def test_run_writes_a_complete_folder_and_prints_the_table(tmp_path):
     assert result.exit_code == 0, result.output
     assert {p.name for p in out.iterdir()} >= RUN_FILES
     assert is_complete(out)
-    assert "Tajikistan" in result.output and "P(up)" in result.output and "90 % band" in result.output
+    assert "Tajikistan" in result.output and "up/down" in result.output and "90 % band" in result.output
+    assert "at the peak" in result.output and "at the horizon" in result.output and "run mean" in result.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 7 and manifest["members"] == 4 and manifest["scenario"] == "remittance_shock"
     assert {"numpy", "mesa", "xarray"} <= set(manifest["dependencies"])
@@ -137,7 +138,7 @@ def test_missing_file_is_a_clear_error(tmp_path):
 
 def test_validate_library_folder_and_bad_file(tmp_path):
     result = invoke("validate", LIBRARY)
-    assert result.exit_code == 0 and result.output.count("ok ") == len(list(LIBRARY.glob("*.yaml")))
+    assert result.exit_code == 0 and result.output.count("ok ") == len(list(LIBRARY.rglob("*.yaml")))
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\ndescription: d\nmembrs: 3\n")
     shutil.copy(SHOCK, tmp_path / "good.yaml")

@@ -36,23 +36,30 @@ def test_compare_two_scenarios(tmp_path, short):
     assert "remittance_shock" in result.output and "sanctions_enforcement" in result.output
     assert "Tajikistan" in result.output
     files = {p.name for p in out.iterdir()}
-    assert {"compare_horizon.csv", "compare_difference.png", "compare_kazakhstan.png", "manifest.json"} <= files
-    table = pd.read_csv(out / "compare_horizon.csv")
+    assert {"compare_changes.csv", "compare_difference.png", "compare_kazakhstan.png", "manifest.json"} <= files
+    table = pd.read_csv(out / "compare_changes.csv")
     assert list(table.columns) == [
         "scenario",
         "state",
         "pole",
-        "baseline",
-        "value",
-        "change",
-        "p05",
-        "p95",
+        "peak_quarter",
+        "peak",
+        "peak_p05",
+        "peak_p95",
+        "horizon",
+        "horizon_p05",
+        "horizon_p95",
+        "mean",
+        "mean_p05",
+        "mean_p95",
         "p_up",
         "p_down",
+        "baseline",
+        "value",
     ]
     assert len(table) == 2 * 5 * 6
     tj = table[(table.scenario == "remittance_shock") & (table.state == "Tajikistan") & (table.pole == "Russia")]
-    assert float(tj.change.iloc[0]) < 0
+    assert float(tj.peak.iloc[0]) < 0 and float(tj.peak.iloc[0]) <= float(tj.horizon.iloc[0])
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 2 and manifest["members"] == 4
 
@@ -64,10 +71,11 @@ def test_compare_a_saved_folder_with_a_file_on_common_numbers(tmp_path, short):
     out = tmp_path / "cmp"
     result = invoke("compare", folder, short("csto_crisis"), "-o", out, "--no-plots", "-q")
     assert result.exit_code == 0, result.output
-    table = pd.read_csv(out / "compare_horizon.csv")
-    run_table = pd.read_csv(folder / "horizon.csv")
+    table = pd.read_csv(out / "compare_changes.csv")
+    run_table = pd.read_csv(folder / "changes.csv")
     ours = table[table.scenario == "remittance_shock"].reset_index(drop=True)
-    pd.testing.assert_series_equal(ours.change, run_table.change, check_names=False)
+    for column in ("peak", "horizon", "mean", "peak_quarter"):
+        pd.testing.assert_series_equal(ours[column], run_table[column], check_names=False)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 5 and manifest["members"] == 3
     clash = invoke("compare", folder, short("csto_crisis"), "-s", 9, "-o", tmp_path / "x")

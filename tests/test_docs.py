@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import inspect
 import re
 from pathlib import Path
 
@@ -21,10 +22,19 @@ runner = CliRunner()
 SUBMODELS = {
     "casim.channels": [
         "grow_potentials",
+        "disruption",
+        "cyclical_loss",
+        "coercive_cut",
+        "attribute",
+        "credit_help",
         "realise_flows",
+        "state_substitutability",
         "effective_substitutability",
+        "advance_diversification",
         "exposure",
         "jurisdiction",
+        "perceived_flow",
+        "relative_change",
         "citizen_signals",
     ],
     "casim.economy": [
@@ -33,15 +43,20 @@ SUBMODELS = {
         "advance_gdp",
         "advance_stability",
         "advance_threat",
+        "harm_weight",
         "advance_credibility",
         "capability",
         "water_availability",
         "water_stress",
+        "cross_river",
+        "advance_water_cooperation",
         "advance_cooperation",
         "advance_standards",
     ],
     "casim.government": [
         "utilities",
+        "autonomy_utility",
+        "options",
         "bandwagon",
         "hedging_target",
         "calibrate_bias",
@@ -72,6 +87,30 @@ ODD = [
     "Collectives",
     "Observation",
 ]
+
+
+#: The phases of a quarter, in the order docs/model.md section 3 names them.
+PHASES = ["powers_act", "update_channels", "update_economy", "update_citizens", "update_governments", "record"]
+
+
+def test_the_schedule_in_the_docs_is_the_order_step_calls_its_phases():
+    from casim.model import CentralAsiaModel
+
+    text = (DOCS / "model.md").read_text()
+    schedule = text[text.index("## 3. Process overview") : text.index("## 4. Design concepts")]
+    named = [phase for phase in re.findall(r"`CentralAsiaModel\.(\w+)`", schedule)]
+    assert named == PHASES, named
+    step = ast.parse(inspect.getsource(CentralAsiaModel.step).strip()).body[0]
+    called = [
+        node.func.attr
+        for node in ast.walk(step)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in PHASES
+    ]
+    calls = sorted(
+        (n for n in ast.walk(step) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)),
+        key=lambda n: (n.lineno, n.col_offset),
+    )
+    assert [c.func.attr for c in calls if c.func.attr in PHASES] == PHASES, called
 
 
 def test_model_description_follows_every_odd_element():
@@ -126,8 +165,9 @@ def test_params_lists_every_parameter_and_searches():
     assert f"{len(params)} parameter(s)" in result.output
     for p in params:
         assert p.path in result.output
-    found = runner.invoke(app, ["params", "--search", "CPC"])
-    assert "channels.energy.share" in found.output and "alignment.adjustment" not in found.output
+    assert "0 parameter(s) matching" in runner.invoke(app, ["params", "--search", "Novorossiysk"]).output
+    found = runner.invoke(app, ["params", "--search", "CPC route"])
+    assert "channels.energy.share" in found.output and "citizens.per_state" not in found.output
     assert "[per quarter]" in runner.invoke(app, ["params", "--search", "substitution_rate"]).output
 
 

@@ -1,8 +1,9 @@
 """Every library scenario runs, and its main effect goes the way the 2026 study argues.
 
-Each scenario is run against its paired baseline on the same 12 members (common random
-numbers); effects are medians of member-by-member differences, and most also require the
-sign to hold in nearly every member.
+Each scenario is run against its paired baseline on the same 20 members (common random
+numbers), every member drawing its parameters from their documented ranges, so each effect
+must hold across the stated uncertainty; effects are medians of member-by-member
+differences, and most also require the sign to hold in nearly every member.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ LIBRARY = Path(__file__).resolve().parents[1] / "scenarios"
 
 @functools.cache
 def run(name: str):
-    paired = simulate_pair(load_scenario(LIBRARY / f"{name}.yaml"), members=12, seed=1).paired
+    paired = simulate_pair(load_scenario(LIBRARY / f"{name}.yaml"), members=20, seed=1).paired
     return paired, difference(paired)
 
 
@@ -33,10 +34,10 @@ def share_below(da, threshold=0.0):
     return float((da < threshold).mean())
 
 
-@pytest.mark.parametrize("path", sorted(LIBRARY.glob("*.yaml")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted(LIBRARY.rglob("*.yaml")), ids=lambda p: p.stem)
 def test_every_scenario_runs_on_a_small_ensemble(path):
-    paired, _ = run(path.stem)
-    assert paired.sizes["member"] == 12 and paired.sizes["quarter"] == 41
+    paired, _ = run(str(path.relative_to(LIBRARY).with_suffix("")))
+    assert paired.sizes["member"] == 20 and paired.sizes["quarter"] == 41
     assert paired.alignment.notnull().all()
 
 
@@ -51,13 +52,34 @@ def test_remittance_shock():
     assert med(gdp, state="Tajikistan") < med(gdp, state="Kyrgyzstan") < med(gdp, state="Uzbekistan") < 0
     for state in ("Tajikistan", "Kyrgyzstan", "Uzbekistan"):
         fav = diff.favourability.sel(state=state, power="Russia").isel(quarter=8)
-        assert med(fav) < -0.05 and share_below(fav) == 1.0, state
+        assert med(fav) < -0.03 and share_below(fav) == 1.0, state
         migrants = diff.segment_favourability.sel(state=state, power="Russia", segment="migrant_household")
         assert med(migrants.isel(quarter=8)) < med(fav), "migrant households turn against Russia most"
         align = paired.alignment.sel(state=state, pole="Russia").isel(quarter=slice(1, None))
         ratio = (align.sel(case="scenario") / align.sel(case="baseline")).median("member")
         assert float(ratio.min()) < 0.99, "alignment toward Russia dips"
         assert float(ratio.min()) > 0.7, "but does not collapse: hard leverage persists"
+
+
+def test_the_crackdown_leaves_russia_no_better_off_at_the_horizon():
+    """The coercer's investment to win its targets back does not outlast the damage it did."""
+    _, diff = run("remittance_shock")
+    for state in ("Tajikistan", "Kyrgyzstan", "Uzbekistan"):
+        end = diff.alignment.sel(state=state, pole="Russia").isel(quarter=-1)
+        assert float((end > 0.001).mean()) < 0.5, state
+        assert med(diff.credibility.sel(state=state, power="Russia").isel(quarter=-1)) < 0, "the damage lasts"
+    kept = diff.diversification.sel(state="Tajikistan", channel="remittances").isel(quarter=-1)
+    assert med(kept) > 0.02, "its targets diversified for good"
+
+
+def test_coercion_is_blamed_on_its_author_mostly_by_its_target():
+    _, diff = run("remittance_shock")
+    credibility = diff.credibility.sel(power="Russia").isel(quarter=12).median("member")
+    assert float(credibility.sel(state="Tajikistan")) < float(credibility.sel(state="Kazakhstan")) < 0
+    assert float(credibility.sel(state="Tajikistan")) < 2 * float(credibility.sel(state="Turkmenistan"))
+    threat = diff.threat.sel(power="Russia").isel(quarter=8).median("member")
+    assert float(threat.sel(state="Tajikistan")) > float(threat.sel(state="Uzbekistan")) > 0
+    assert float(threat.sel(state="Kazakhstan")) == 0.0, "bystanders perceive no new threat"
 
 
 def test_eu_vocational_push():
@@ -75,9 +97,11 @@ def test_eu_vocational_push():
 def test_cpc_disruption():
     _, diff = run("cpc_disruption")
     assert med(diff.gdp_index.sel(state="Kazakhstan").isel(quarter=4)) < -0.02
-    assert med(diff.threat.sel(state="Kazakhstan", power="Russia").isel(quarter=4)) > 0.05
+    assert med(diff.threat.sel(state="Kazakhstan", power="Russia").isel(quarter=4)) > 0.03
     russia = diff.alignment.sel(pole="Russia").isel(quarter=6).median("member")
     assert float(russia.sel(state="Kazakhstan")) < 0 and str(russia.idxmin("state").item()) == "Kazakhstan"
+    route = diff.diversification.sel(state="Kazakhstan", channel="energy")
+    assert med(route.isel(quarter=-1)) > 0.5 * med(route.isel(quarter=8)) > 0, "diversification outlasts the outage"
 
 
 def test_luban_expansion():
@@ -102,28 +126,58 @@ def test_middle_corridor_and_its_cofinancing_variant():
 
 def test_eu_values_first():
     _, diff = run("eu_values_first")
-    assert med(diff.credibility.sel(power="EU").isel(quarter=-1)) > 0.05
+    assert float(diff.credibility.sel(power="EU").isel(quarter=-1).median("member").min()) > 0.05
     soft = diff.soft_power.sel(power="EU").isel(quarter=-1)
     assert med(soft) > 0.02 and share_below(soft) == 0.0
 
 
-def test_sanctions_enforcement():
+def test_sanctions_enforcement_turns_the_targets_from_the_west():
+    """Western secondary sanctions are blamed on the West, not on Russia, whose trade they cut."""
     _, diff = run("sanctions_enforcement")
     assert med(diff.gdp_index.sel(state="Kyrgyzstan").isel(quarter=6)) < -0.005
     for power in ("EU", "US"):
         assert med(diff.soft_power.sel(power=power).isel(quarter=6)) < 0, power
-    assert med(diff.alignment.sel(state="Kazakhstan", pole="EU").isel(quarter=6)) < 0
+    for state in ("Kyrgyzstan", "Kazakhstan"):
+        align = diff.alignment.sel(state=state).isel(quarter=slice(1, 16))
+        west = align.sel(pole=["EU", "US"]).sum("pole").median("member")
+        russia = align.sel(pole="Russia").median("member")
+        assert float(west.min()) < 0, state
+        assert float(west.min()) <= float(russia.min()), f"{state} turns from the West at least as much"
 
 
-def test_water_stress_and_eu_cooperation():
+def test_water_stress_alone_raises_no_patrons_alignment():
+    """A drier decade strains river cooperation and hurts GDP, but no power caused it or helps."""
     _, dry = run("water_stress")
-    _, helped = run("water_stress_eu_cooperation")
-    coop_dry = med(dry.regional_cooperation.isel(quarter=-1))
-    coop_helped = med(helped.regional_cooperation.isel(quarter=-1))
-    assert coop_dry < coop_helped < 0
+    patrons = dry.alignment.drop_sel(pole="autonomy").median("member")
+    assert float(patrons.max()) <= 0.001
+    assert med(dry.water_cooperation.sel(state="Tajikistan").isel(quarter=-1)) < -0.05
+    assert med(dry.gdp_index.sel(state="Uzbekistan").isel(quarter=-1)) < 0
+
+
+def test_eu_water_cooperation_raises_eu_alignment_against_water_stress_alone():
+    """Help is credited to its author: the EU's technical water cooperation cannot lower alignment toward it."""
+    dry, _ = run("water_stress")
+    helped, _ = run("water_stress_eu_cooperation")
+    eu = lambda p: p.alignment.sel(case="scenario", pole="EU")  # noqa: E731
+    gain = (eu(helped) - eu(dry)).isel(quarter=slice(12, None))
+    for state in ("Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan", "Uzbekistan"):
+        assert float(gain.sel(state=state).median("member").min()) > 0, state
+        assert float((gain.sel(state=state).isel(quarter=-1) > 0).mean()) >= 0.9, state
+    coop = lambda p: p.water_cooperation.sel(case="scenario").isel(quarter=-1)  # noqa: E731
+    assert float((coop(helped) - coop(dry)).median("member").min()) > 0
     for state in ("Uzbekistan", "Tajikistan"):
-        loss_dry = med(dry.gdp_index.sel(state=state).isel(quarter=-1))
-        loss_helped = med(helped.gdp_index.sel(state=state).isel(quarter=-1))
+        loss_dry = float(
+            (dry.gdp_index.sel(case="scenario") - dry.gdp_index.sel(case="baseline"))
+            .sel(state=state)
+            .isel(quarter=-1)
+            .median("member")
+        )
+        loss_helped = float(
+            (helped.gdp_index.sel(case="scenario") - helped.gdp_index.sel(case="baseline"))
+            .sel(state=state)
+            .isel(quarter=-1)
+            .median("member")
+        )
         assert loss_dry < loss_helped < 0, state
 
 
@@ -131,14 +185,28 @@ def test_wheat_ban():
     _, diff = run("wheat_ban")
     rural = diff.segment_favourability.sel(state="Kazakhstan", power="Russia", segment="rural").isel(quarter=4)
     assert med(rural) < 0 and share_below(rural) == 1.0
-    assert med(diff.threat.sel(state="Kazakhstan", power="Russia").isel(quarter=3)) > 0.02
+    wheat = med(diff.threat.sel(state="Kazakhstan", power="Russia").isel(quarter=3))
+    _, cpc = run("cpc_disruption")
+    pipeline = med(cpc.threat.sel(state="Kazakhstan", power="Russia").isel(quarter=4))
+    assert 0 < wheat < pipeline / 3, "threat scales with the harm: a ban on wheat is no pipeline outage"
     assert med(diff.alignment.sel(state="Kazakhstan", pole="Russia").isel(quarter=6)) < 0
 
 
 def test_csto_crisis():
     paired, diff = run("csto_crisis")
     guaranteed = paired.guarantee.sel(case="scenario", state="Kazakhstan").max("quarter")
-    assert float(guaranteed.sel(power="Russia").mean()) >= 0.75, "Russia steps in as guarantor"
-    assert med(diff.alignment.sel(state="Kazakhstan", pole="Russia").isel(quarter=6)) > 0.005
+    assert float(guaranteed.sel(power="Russia").mean()) >= 0.6, "Russia steps in as guarantor in most members"
+    by_anyone = guaranteed.max("power") > 0
+    assert bool((guaranteed.sel(power="Russia") == by_anyone).all()), "and whoever guarantees is Russia"
+    assert med(diff.alignment.sel(state="Kazakhstan", pole="Russia").isel(quarter=6)) > 0.003
     stability = paired.regime_stability.sel(case="scenario", state="Kazakhstan")
     assert med(stability.isel(quarter=3)) < 0.45 < med(stability.isel(quarter=12))
+
+
+def test_ruble_crisis_hits_dollar_remittances_by_dependence_on_russia():
+    paired, _ = run("ruble_crisis")
+    usd = paired.remittances_usd
+    fall = 1 - (usd.sel(case="scenario") / usd.sel(case="baseline")).isel(quarter=slice(2, 15)).min("quarter")
+    tj, kg, uz = (float(fall.sel(state=s).median("member")) for s in ("Tajikistan", "Kyrgyzstan", "Uzbekistan"))
+    assert tj > kg > uz > 0.05
+    assert 0.15 < tj < 0.55, "about a quarter to two fifths, as in 2015"

@@ -44,7 +44,7 @@ def test_agents_are_views_on_the_member_arrays(baseline_spec):
     assert kz.alignment.shape == (4, 6) and np.allclose(kz.alignment.sum(axis=1), 1)
     assert kz.gdp_index.shape == (4,) and np.allclose(kz.gdp_index, 1)
     assert ru.leverage.shape == (4, 5, 8)
-    assert ru.credibility.shape == (4,)
+    assert ru.credibility.shape == (4, 5)
     assert ru.soft_power.shape == (4,) and 0 < ru.soft_power.min() < 1
     np.testing.assert_array_equal(ru.budget, 1.0), "baseline effort at the start"
     model.step()

@@ -97,13 +97,13 @@ class PowerAgent(mesa.Agent):
 
     @property
     def credibility(self) -> np.ndarray:
-        """``(members,)`` effective credibility."""
-        return self.model.current["credibility"][:, self.index]
+        """``(members, state)`` credibility each state grants this power."""
+        return self.model.effective.credibility[:, :, self.index]
 
     @property
     def capability(self) -> np.ndarray:
         """``(members,)`` effective hard capability."""
-        return self.model.current["capability"][:, self.index]
+        return self.model.effective.capability[:, self.index]
 
     @property
     def soft_power(self) -> np.ndarray:
@@ -115,7 +115,7 @@ class PowerAgent(mesa.Agent):
     @property
     def budget(self) -> np.ndarray:
         """``(members, state, channel)`` investment effort (budget) relative to the baseline, last quarter."""
-        return self.model.current["effort"][:, :, self.index]
+        return self.model.effective.effort[:, :, self.index]
 
     @property
     def leverage(self) -> np.ndarray:
@@ -130,4 +130,4 @@ class PowerAgent(mesa.Agent):
     @property
     def guaranteeing(self) -> np.ndarray:
         """``(members, state)`` regimes this power guarantees now."""
-        return self.model.current["guaranteed"][:, :, self.index]
+        return self.model.effective.guaranteed[:, :, self.index]

@@ -179,6 +179,69 @@ def to_dataset(spec: RunSpec, ids: np.ndarray, data: dict[str, np.ndarray], seed
     return ds
 
 
+DRAWS = "parameter_value"
+
+
+def draw_labels(spec: RunSpec) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Labels of the parameter elements that may differ between members, and per parameter the
+    flat positions of those elements (see :func:`parameter_draws`)."""
+    params = spec.params
+    chosen: dict[str, np.ndarray] = {}
+    for path in spec.uncertain:
+        param, idx = params.split_path(path)
+        mask = chosen.setdefault(param.path, np.zeros(param.shape, dtype=bool))
+        mask[idx] = True
+    labels, positions = [], {}
+    for path in params.varying(sample_ranges=spec.sample_ranges, uncertain=spec.uncertain):
+        p = params[path]
+        mask = np.zeros(p.shape, dtype=bool)
+        if spec.sample_ranges and p.sampled:
+            mask |= p.high > p.low
+            if p.pinned is not None:
+                mask &= ~p.pinned
+        mask |= chosen.get(path, False)
+        flat = np.flatnonzero(mask.reshape(-1))
+        if flat.size == 0:
+            continue
+        positions[path] = flat
+        for k in flat:
+            index = np.unravel_index(k, p.shape) if p.shape else ()
+            labels.append(".".join([path, *(DIMENSIONS[d][i] for d, i in zip(p.dims, index, strict=True))]))
+    return labels, positions
+
+
+def parameter_draws(spec: RunSpec, ids: Sequence[int], seed: int) -> xr.DataArray | None:
+    """Each member's values of the parameters that vary between members, ``(member, parameter)``.
+
+    Labels are dotted paths with the element's labels (``alignment.hedging.Tajikistan``); a
+    member's values are those the model used (they come from the member's own stream, so any
+    member can be recomputed alone). None when nothing varies (``sample_ranges`` off and no
+    ``uncertain`` parameters).
+    """
+    labels, positions = draw_labels(spec)
+    if not labels:
+        return None
+    arrays = spec.params.resolve(list(ids), seed, sample_ranges=spec.sample_ranges, uncertain=spec.uncertain)
+    n = len(ids)
+    columns = [
+        np.broadcast_to(arrays.arrays[path], (n, *spec.params[path].shape)).reshape(n, -1)[:, flat]
+        for path, flat in positions.items()
+    ]
+    return xr.DataArray(
+        np.concatenate(columns, axis=1).astype(np.float64),
+        dims=("member", "parameter"),
+        coords={"member": np.asarray(ids), "parameter": labels},
+        name=DRAWS,
+        attrs={
+            "long_name": "parameter values drawn for each member",
+            "description": "values of the parameters that vary between members (drawn from their ranges or "
+            "from the scenario's uncertain distributions), as the paired baseline used them; the scenario "
+            "uses the same draws except where its parameters: pin a value",
+            "units": "see casim params",
+        },
+    )
+
+
 def simulate(
     spec: Any = None,
     members: int | Sequence[int] = 1,
@@ -219,4 +282,8 @@ def simulate(
         workers=workers,
         progress=progress,
     )
-    return to_dataset(run, ids, data, seed)
+    ds = to_dataset(run, ids, data, seed)
+    draws = parameter_draws(run, ids, seed)
+    if draws is not None:
+        ds[DRAWS] = draws
+    return ds

@@ -20,7 +20,6 @@ import os
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
-import numpy as np
 import solara
 import xarray as xr
 
@@ -29,6 +28,7 @@ from casim.errors import CasimError
 from casim.library import first_sentence, scenario_dir
 from casim.names import POLES, STATES
 from casim.plots import footer, plot_alignment
+from casim.results import NEGLIGIBLE, peak_quarter
 from casim.runner import simulate_pair
 from casim.scenario import Scenario, load_scenario
 
@@ -63,9 +63,10 @@ def with_levers(scenario: Scenario, size: float, delay: int, members: int) -> Sc
 
     ``size`` measures an event's strength from "no change": a factor's distance from 1, an
     amount or level's distance from 0 (1 = as written, 0 = no event, 2 = twice as strong).
-    A weaponisation switches a channel on or off, so there ``size`` scales the share of the
-    flow it cuts (the channel's ``weaponisation.severity``, for the scenario case only, at
-    most all of it). The engine clips every changed value to its bounds.
+    A weaponisation cuts a channel by its severity, so there ``size`` scales the share of the
+    flow it cuts: up to 1 by weaponising partly, beyond 1 by raising the channel's
+    ``weaponisation.severity`` in the scenario case (at most all of the flow). The engine clips
+    every changed value to its bounds. At size 1 the scenario is exactly the one written.
     """
     from casim.names import CHANNELS
     from casim.paramfile import load_parameters
@@ -74,19 +75,20 @@ def with_levers(scenario: Scenario, size: float, delay: int, members: int) -> Sc
         if change.op == "multiply":
             return max(0.0, 1.0 + size * (change.value - 1.0))
         if change.variable == WEAPONISED and change.op == "set" and change.value > 0:
-            return change.value if size > 0 else 0.0
+            return change.value * min(size, 1.0)
         return size * change.value
 
     overrides = dict(scenario.parameters)
-    severity = load_parameters().with_overrides(scenario.parameters).params[SEVERITY].value
-    cut = {
-        channel
-        for ev in [*scenario.events, *scenario.random_events]
-        if ev.variable == WEAPONISED and ev.op == "set" and ev.value > 0
-        for channel in (ev.channels or CHANNELS)
-    }
-    for channel in sorted(cut):
-        overrides[f"{SEVERITY}.{channel}"] = float(min(1.0, severity[CHANNELS.index(channel)] * size))
+    if size > 1.0:
+        severity = load_parameters().with_overrides(scenario.parameters).params[SEVERITY].value
+        cut = {
+            channel
+            for ev in [*scenario.events, *scenario.random_events]
+            if ev.variable == WEAPONISED and ev.op == "set" and ev.value > 0
+            for channel in (ev.channels or CHANNELS)
+        }
+        for channel in sorted(cut):
+            overrides[f"{SEVERITY}.{channel}"] = float(min(1.0, severity[CHANNELS.index(channel)] * size))
     events = []
     for ev in scenario.events:
         at = scenario.quarter_index(ev.at) + delay
@@ -120,12 +122,13 @@ def alignment_figure(paired: xr.Dataset, state: str, title: str):
 def key_numbers(paired: xr.Dataset, state: str) -> str:
     """HTML table: change at the peak and at the horizon toward each pole for ``state``.
 
-    The peak is the quarter where the median change (summed over poles) is largest; the last
-    column is the share of members in which alignment toward that pole falls at the peak.
+    The peak is the quarter of the largest median change toward any pole
+    (:func:`casim.results.peak_quarter`); the last column is the share of members in which
+    alignment toward that pole falls there by more than the display precision.
     """
     diff = (paired.alignment.sel(case="scenario") - paired.alignment.sel(case="baseline")).sel(state=state)
     median = diff.median("member")
-    peak = int(np.abs(median).sum("pole").argmax("quarter"))
+    peak = int(peak_quarter(diff, over=("pole",)))
     labels = [str(v) for v in paired["label"].values]
     head = (
         f"<tr><th>toward</th><th>change at {labels[peak]}</th><th>change at {labels[-1]}</th>"
@@ -135,7 +138,7 @@ def key_numbers(paired: xr.Dataset, state: str) -> str:
     for pole in POLES:
         at_peak = float(median.sel(pole=pole).isel(quarter=peak))
         at_end = float(median.sel(pole=pole).isel(quarter=-1))
-        falls = float((diff.sel(pole=pole).isel(quarter=peak) < -1e-6).mean())
+        falls = float((diff.sel(pole=pole).isel(quarter=peak) < -NEGLIGIBLE).mean())
         rows.append(
             f"<tr><td>{html.escape(pole)}</td><td>{at_peak:+.3f}</td><td>{at_end:+.3f}</td><td>{falls:.0%}</td></tr>"
         )

@@ -35,6 +35,15 @@ out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 BAD_INPUT, FAILED, INTERRUPTED = 2, 1, 130
+FIXED_HELP = (
+    "Keep every parameter at its value (default: each member draws the parameters from their documented "
+    "ranges, so the bands show what the ranges imply)."
+)
+
+
+def _fixed(scenario, fixed: bool):
+    """The scenario with its parameters kept at their values when ``--fixed`` is given."""
+    return scenario.resolved(sample_ranges=False) if fixed else scenario
 
 
 @contextlib.contextmanager
@@ -92,36 +101,57 @@ def _track(bar, description: str):
     return report
 
 
-def print_horizon_table(table, scenario: str, horizon_label: str, quiet: bool = False) -> None:
-    """One table per state: change in alignment at the horizon versus the baseline."""
+def print_change_table(table, scenario: str, sampled: bool, quiet: bool = False) -> None:
+    """One table per state: change in alignment versus the baseline at its peak, at the horizon and
+    on average over the run, each with its 90 % band ("≈0" when the band lies within ±0.001)."""
+    from casim.results import NEGLIGIBLE, format_change
+
     if quiet:
         return
-    out.print(f"\nChange in alignment at {horizon_label} versus the baseline: {scenario}")
-    out.print("median of member-by-member differences, 90 % band, and the share of members where it rises / falls\n")
+    how = "parameters drawn from their ranges" if sampled else "parameters fixed at their values (--fixed)"
+    out.print(f"\nChange in alignment versus the baseline: {scenario} ({how})")
+    out.print(
+        "median of member-by-member differences (at the peak: with its quarter), below it the 90 % band;\n"
+        f"≈0: the band lies within ±{NEGLIGIBLE:g}; up/down: share of members whose change at the peak "
+        f"exceeds ±{NEGLIGIBLE:g}\n"
+    )
     for state, rows in table.groupby("state", sort=False):
         t = Table(title=state, title_justify="left", show_edge=False, pad_edge=False)
-        for col, justify in (
-            ("toward", "left"),
-            ("baseline", "right"),
-            ("scenario", "right"),
-            ("change", "right"),
-            ("90 % band", "right"),
-            ("P(up)", "right"),
-            ("P(down)", "right"),
-        ):
-            t.add_column(col, justify=justify)
+        for col in ("toward", "at the peak", "at the horizon", "run mean", "up/down"):
+            t.add_column(col, justify="left" if col == "toward" else "right", no_wrap=True)
         for _, r in rows.iterrows():
+            peak = format_change(r["peak"], r["peak_p05"], r["peak_p95"], f" {r['peak_quarter']}\n")
             t.add_row(
                 r["pole"],
-                f"{r['baseline']:.3f}",
-                f"{r['scenario']:.3f}",
-                f"{r['change']:+.3f}",
-                f"[{r['p05']:+.3f}, {r['p95']:+.3f}]",
-                f"{r['p_up']:.0%}",
-                f"{r['p_down']:.0%}",
+                peak,
+                format_change(r["horizon"], r["horizon_p05"], r["horizon_p95"], "\n"),
+                format_change(r["mean"], r["mean_p05"], r["mean_p95"], "\n"),
+                f"{r['p_up']:.0%}/{r['p_down']:.0%}",
             )
         out.print(t)
         out.print()
+
+
+def _parse_settings(items: list[str] | None) -> dict[str, float]:
+    """``PATH=VALUE`` pairs of ``--set`` as overrides; raises CasimError naming the bad item."""
+    settings: dict[str, float] = {}
+    for item in items or []:
+        path, sep, raw = item.partition("=")
+        if not sep or not path.strip():
+            raise CasimError("--set", 0, 0, "", f"expected PATH=VALUE (e.g. alignment.adjustment=0), got '{item}'")
+        try:
+            settings[path.strip()] = float(raw)
+        except ValueError:
+            raise CasimError("--set", 0, 0, path.strip(), f"expected a number after '=', got '{raw}'") from None
+    if settings:
+        from casim.parameters import ParameterError
+        from casim.paramfile import load_parameters
+
+        try:
+            load_parameters().with_overrides(settings)
+        except ParameterError as error:
+            raise CasimError("--set", 0, 0, error.path, error.detail, suggestion=error.suggestion) from None
+    return settings
 
 
 # --------------------------------------------------------------------------- commands
@@ -142,14 +172,16 @@ def run(
     ] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures.")] = True,
     report: Annotated[bool, typer.Option("--report", help="Also write a printable HTML report (report.html).")] = False,
+    fixed: Annotated[bool, typer.Option("--fixed", help=FIXED_HELP)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
 ) -> None:
-    """Run a scenario and its paired baseline; write a results folder and print the change at the horizon."""
+    """Run a scenario and its paired baseline; write a results folder and print the change at its peak,
+    at the horizon and on average."""
     from casim.runner import execute
     from casim.scenario import load_scenario
 
     with handled():
-        scn = load_scenario(scenario)
+        scn = _fixed(load_scenario(scenario), fixed)
         with _progress(quiet) as bar:
             extra = None
             if report:
@@ -168,8 +200,7 @@ def run(
                 command=_command_line(),
                 progress=_track(bar, f"simulating {scn.name} and its baseline"),
             )
-        label = str(scn.start_quarter() + scn.horizon)
-        print_horizon_table(folder.horizon, scn.name, label, quiet)
+        print_change_table(folder.changes, scn.name, scn.sample_ranges, quiet)
         out.print(str(folder.folder) if quiet else f"results written to {folder.folder}")
 
 
@@ -230,12 +261,14 @@ def list_scenarios(
         out.print(t)
 
 
-def _print_compare(table, names: list[str], label: str, quiet: bool) -> None:
+def _print_compare(table, names: list[str], quiet: bool) -> None:
+    from casim.results import format_change
+
     if quiet:
         return
     out.print(
-        f"\nChange in alignment at {label} versus the baseline (median of member-by-member differences; "
-        "in brackets the share of members with that sign)\n"
+        "\nChange in alignment versus the baseline (median of member-by-member differences [90 % band]): "
+        "at each scenario's peak (its quarter), then at the horizon; ≈0: the band lies within ±0.001\n"
     )
     for state, rows in table.groupby("state", sort=False):
         t = Table(title=state, title_justify="left", show_edge=False, pad_edge=False)
@@ -246,8 +279,10 @@ def _print_compare(table, names: list[str], label: str, quiet: bool) -> None:
             cells = []
             for name in names:
                 r = by_pole[by_pole["scenario"] == name].iloc[0]
-                share = r["p_up"] if r["change"] >= 0 else r["p_down"]
-                cells.append(f"{r['change']:+.3f} ({share:.0%})")
+                peak = format_change(r["peak"], r["peak_p05"], r["peak_p95"])
+                at_peak = peak if peak == "≈0" else f"{peak} {r['peak_quarter']}"
+                horizon = format_change(r["horizon"], r["horizon_p05"], r["horizon_p95"])
+                cells.append(f"{at_peak}\n{horizon} at the horizon")
             t.add_row(pole, *cells)
         out.print(t)
         out.print()
@@ -262,9 +297,10 @@ def compare(
         Path | None, typer.Option("--out", "-o", help="Folder to create (default results/compare/<time>).")
     ] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures.")] = True,
+    fixed: Annotated[bool, typer.Option("--fixed", help=FIXED_HELP)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
 ) -> None:
-    """Compare scenarios on the same member seeds: paths, differences from the baseline, a table at the horizon."""
+    """Compare scenarios on the same member seeds: paths, differences from the baseline, a table of changes."""
     import time
 
     from casim.compare import comparison_manifest, gather, write_json
@@ -273,13 +309,19 @@ def compare(
     with handled():
         start = time.perf_counter()
         with _progress(quiet) as bar:
-            comp = gather(inputs, members=members, seed=seed, progress=_track(bar, "simulating scenarios and baseline"))
+            comp = gather(
+                inputs,
+                members=members,
+                seed=seed,
+                fixed=fixed,
+                progress=_track(bar, "simulating scenarios and baseline"),
+            )
         timings = {"simulate": time.perf_counter() - start}
         final = out_dir or new_folder(Path("results") / "compare", timestamp())
         with atomic_folder(final) as temp:
             table = comp.table()
-            table.to_csv(temp / "compare_horizon.csv", index=False, float_format="%.6g")
-            files = ["compare_horizon.csv"]
+            table.to_csv(temp / "compare_changes.csv", index=False, float_format="%.6g")
+            files = ["compare_changes.csv"]
             if plots:
                 from casim.plots import save_comparison_figures
 
@@ -288,8 +330,7 @@ def compare(
             write_json(
                 temp / "manifest.json", comparison_manifest(comp, [*files, "manifest.json"], _command_line(), timings)
             )
-        label = str(comp.baseline["label"].values[-1])
-        _print_compare(table, comp.names, label, quiet)
+        _print_compare(table, comp.names, quiet)
         for note in comp.notes:
             err.print(f"note: {note}")
         out.print(str(final) if quiet else f"results written to {final}")
@@ -308,6 +349,7 @@ def explain(
         Path | None, typer.Option("--out", "-o", help="Folder to create (default results/explain/<scenario>/<time>).")
     ] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures.")] = True,
+    fixed: Annotated[bool, typer.Option("--fixed", help=FIXED_HELP)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
 ) -> None:
     """Split each state's change in alignment into the contributions of channels (a Shapley split)."""
@@ -320,7 +362,7 @@ def explain(
     from casim.scenario import load_scenario
 
     with handled():
-        scn = load_scenario(scenario)
+        scn = _fixed(load_scenario(scenario), fixed)
         states = list(names.STATES)
         if state is not None:
             try:
@@ -405,32 +447,44 @@ def _print_explain(expl, state: str, quarter: int) -> None:
 
 @app.command()
 def check(
-    members: Annotated[int, typer.Option("--members", "-n", min=1, help="Ensemble members.")] = 100,
+    members: Annotated[int, typer.Option("--members", "-n", min=1, help="Ensemble members.")] = 200,
     seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Seed.")] = 2026,
     fixed: Annotated[
         bool, typer.Option("--fixed", help="Keep parameters at their values (default: draw them from their ranges).")
     ] = False,
     csv: Annotated[Path | None, typer.Option("--csv", help="Also write the results to this CSV file.")] = None,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Pin a parameter in every run, PATH=VALUE (repeatable; the paths of a scenario's assumptions:), "
+            "e.g. --set alignment.adjustment=0 to check a model whose governments never move.",
+        ),
+    ] = None,
 ) -> None:
-    """Check that the baseline reproduces the stylized facts of the sources, across parameter uncertainty."""
+    """Check that the model reproduces the stylized facts of the sources, across parameter uncertainty."""
     from casim.check import report_frame, run_check
 
     with handled():
+        overrides = _parse_settings(settings)
         with _progress(False) as bar:
             results = run_check(
                 members=members,
                 seed=seed,
                 sample_ranges=not fixed,
-                progress=_track(bar, "running the baseline and scenarios"),
+                overrides=overrides,
+                progress=_track(bar, "running the baseline and the episodes"),
             )
         how = "parameters at their values" if fixed else "every member drawing its parameters from their ranges"
-        out.print(f"casim check: {len(results)} stylized facts, {members} members, seed {seed}, {how}\n")
+        pinned = "; pinned: " + ", ".join(f"{k}={v:g}" for k, v in overrides.items()) if overrides else ""
+        out.print(f"casim check: {len(results)} stylized facts, {members} members, seed {seed}, {how}{pinned}\n")
         for k, r in enumerate(results, start=1):
             low, mid, high = r.band()
             mark = "[green]PASS[/green]" if r.passed else "[red]FAIL[/red]"
             out.print(f"{k:2d}. {mark} {escape(r.fact.statement)}", markup=True)
             out.print(f"    source:   {r.fact.source}")
             out.print(f"    target:   {r.fact.target}")
+            out.print(f"    bounds:   [{r.fact.low:g}, {r.fact.high:g}] because {r.fact.reason}")
             out.print(
                 f"    observed: median {mid:.3g} ({r.fact.unit}), 90 % band [{low:.3g}, {high:.3g}]; holds in "
                 f"{r.holding:.0%} of {r.applicable} members (required {r.fact.required:.0%})\n"

@@ -54,18 +54,17 @@ class Comparison:
         """The baseline case of the first scenario (all share it unless noted)."""
         return self.runs[self.names[0]].sel(case="baseline")
 
-    def table(self, quarter: int = -1) -> pd.DataFrame:
-        """Change in alignment versus each scenario's baseline at ``quarter`` (default: horizon).
+    def table(self) -> pd.DataFrame:
+        """Change in alignment versus each scenario's baseline: at its peak, at the horizon, on average.
 
-        Columns: scenario (its name), state, pole, baseline and value (medians of the
-        baseline and the scenario), change (median of the member-by-member difference), p05,
-        p95, p_up, p_down.
+        Columns: scenario (its name), then those of :func:`casim.results.change_table` (``baseline``
+        and ``value``: medians of the baseline and the scenario at the peak).
         """
-        from casim.results import horizon_table
+        from casim.results import change_table
 
         frames = []
         for name, paired in self.runs.items():
-            t = horizon_table(paired, "alignment", quarter).rename(columns={"scenario": "value"})
+            t = change_table(paired, "alignment").rename(columns={"scenario": "value"})
             t.insert(0, "scenario", name)
             frames.append(t)
         return pd.concat(frames, ignore_index=True)
@@ -93,9 +92,13 @@ def gather(
     *,
     members: int | None = None,
     seed: int | None = None,
+    fixed: bool = False,
     progress: Progress | None = None,
 ) -> Comparison:
     """Run (or load) every input on common members and seed.
+
+    Scenario files draw their parameters from their ranges (each member the same draws in every
+    scenario: common parameter draws) unless ``fixed``.
 
     Raises:
         CasimError: for unreadable inputs, folders that disagree on seed, members, start or
@@ -107,6 +110,8 @@ def gather(
     for item in inputs:
         path = Path(item)
         scenario, data = _from_folder(path) if path.is_dir() else (load_scenario(path), None)
+        if fixed and data is None:
+            scenario = scenario.resolved(sample_ranges=False)
         name, k = scenario.name, 2
         while name in loaded:
             name, k = f"{scenario.name}-{k}", k + 1

@@ -42,7 +42,7 @@ from casim.counterfactual import Counterfactual
 from casim.government import CHANNEL_FIELDS, FIELD_PLAYER, PLAYERS
 from casim.model import CentralAsiaModel
 from casim.names import CHANNELS, POLES, STATES
-from casim.results import QUANTILES, quantiles
+from casim.results import QUANTILES, peak_quarter, quantiles
 from casim.scenario import Scenario
 
 EXACT_UP_TO = 7
@@ -125,11 +125,12 @@ class Explanation:
         )
 
     def peak_quarter(self, state: str | None = None) -> int:
-        """Quarter of the largest mean absolute change (for one state, or all)."""
-        mean = self.total.mean(axis=0)  # (quarter, state, pole)
+        """Quarter of the largest median absolute change toward any pole (for one state, or all):
+        :func:`casim.results.peak_quarter`."""
+        total = xr.DataArray(self.total, dims=("member", "quarter", "state", "pole"), coords={"state": list(STATES)})
         if state is not None:
-            mean = mean[:, [STATES.index(state)]]
-        return int(np.abs(mean).sum(axis=(1, 2)).argmax())
+            return int(peak_quarter(total.sel(state=state), over=("pole",)))
+        return int(peak_quarter(total, over=("state", "pole")))
 
     def table(self, quarter: int) -> pd.DataFrame:
         """Contributions at ``quarter``: state, pole, part (a player, total or residual), mean, p05, p50, p95.

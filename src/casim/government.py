@@ -2,16 +2,29 @@
 
 **Utility of power p to state i** (E2)::
 
-    U_ip = sum_c beta_c (1 - w_c + w_c R_p) F_ipc     benefits; promises (weight w_c) only as far as
-                                                        p is credible
-         + beta_pi pi_ip                                p's projected presence (contest share)
-         + rho_ip sum_c (L_ipc + m K_ipc)               leverage and withheld stake: bandwagon (rho > 0)
-                                                        or balance (rho < 0)
-         + beta_O resp_i O_ip                           public opinion, weighted by responsiveness
-         + beta_G G_ip                                  memory of a regime guarantee
-         - beta_C cond_p (1 - resp_i)                   cost of governance conditions to closed regimes
-         - beta_T T_ip                                  threat
-    U_i0 = beta_coop mean_j coop_ij + beta_T0 mean_p T_ip        (autonomy)
+    U_ip = sum_c beta_c (1 - w_c + w_c R_ip) (F + E)_ipc   benefits; promises (weight w_c) only as far as
+                                                           p is credible to i; E adds back what others cut
+                                                           and what the market cycle took (governments
+                                                           look through the ruble and Russia's cycle)
+         - sum_c beta_c B_ipc                              blame for flows p cut (help p gave counts negative)
+         + beta_pi pi_ip                                   p's projected presence (contest share)
+         + rho_ip sum_c (L_ipc + m K_ipc)                  leverage and withheld stake: bandwagon (rho > 0)
+                                                           or balance (rho < 0)
+         + beta_O resp_i O_ip                              public opinion, weighted by responsiveness
+         + beta_G G_ip                                     memory of a regime guarantee
+         - beta_C cond_p (1 - resp_i)                      cost of governance conditions to closed regimes
+         - beta_T T_ip                                     threat
+
+**Utility of autonomy** (its own value, not a residual)::
+
+    U_i0 = beta_coop mean_j coop_ij                        regional cooperation
+         + beta_ins sum_p T_ip o_ip sum_c (L_ipc + K_ipc)   insurance against every patron's coercion:
+                                                           threat times the stake each patron holds,
+                                                           as far as the state has options o_ip
+                                                           (hedging fails without them, Korolev)
+         + beta_div (1 - sum_p s_ip^2)                      diversification: one minus the concentration of
+                                                           benefits on the powers, s_ip = p's share of all
+                                                           benefit-weighted flows (other partners included)
 
 with the contest share ``pi_ip = (C_p (1 - xi_p) care_pi)^nu / sum_q (...)^nu`` and the
 bandwagon coefficient ``rho_ip = clip(rho0 - rho1 options_ip - rho2 K_i, -1, 1)``, where
@@ -43,7 +56,7 @@ from casim.world import DTYPE, World, axis_mean, axis_sum
 #: channel (its flows, leverage and withheld stake), public opinion, threat, credibility, and
 #: the rest (capability, care, conditionality, cooperation, guarantees, GDP, doctrine anchor).
 PLAYERS: tuple[str, ...] = (*CHANNELS, "opinion", "threat", "credibility", "other")
-CHANNEL_FIELDS = ("flow", "leverage", "withheld", "total")
+CHANNEL_FIELDS = ("flow", "excused", "blame", "leverage", "withheld", "total")
 FIELD_PLAYER = {
     "opinion": "opinion",
     "threat": "threat",
@@ -59,13 +72,15 @@ FIELD_PLAYER = {
 class UtilityInputs:
     """Everything a government's choice reads, each with an explicit member axis.
 
-    Shapes after the member axis: ``flow``, ``leverage``, ``withheld`` ``(i, p, c)``; ``total``
-    ``(i, c)``; ``opinion``, ``threat``, ``care``, ``guarantee_memory`` ``(i, p)``;
-    ``credibility``, ``capability``, ``conditionality`` ``(p,)``; ``cooperation`` ``(i, j)``;
-    ``log_gdp`` ``(i,)``; ``anchor`` ``(i, k)``.
+    Shapes after the member axis: ``flow``, ``excused``, ``blame``, ``leverage``, ``withheld``
+    ``(i, p, c)``; ``total`` ``(i, c)``; ``opinion``, ``threat``,
+    ``credibility``, ``care``, ``guarantee_memory`` ``(i, p)``; ``capability``,
+    ``conditionality`` ``(p,)``; ``cooperation`` ``(i, j)``; ``log_gdp`` ``(i,)``; ``anchor`` ``(i, k)``.
     """
 
     flow: np.ndarray
+    excused: np.ndarray
+    blame: np.ndarray
     leverage: np.ndarray
     withheld: np.ndarray
     total: np.ndarray
@@ -84,28 +99,59 @@ class UtilityInputs:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+def options(inputs: UtilityInputs, params: ParamArrays) -> np.ndarray:
+    """``options[i,p]``: the weight of the state's relations with everyone but p (benefit-weighted
+    share of its flows that p does not provide), its protective options against p."""
+    beta = params["flows.benefit_weight"][:, None, None, :]
+    own = axis_sum(beta * (inputs.flow + inputs.excused), 3)  # (n, i, p)
+    whole = axis_sum(beta[:, :, 0] * inputs.total, 2)[..., None]  # (n, i, 1)
+    return 1.0 - own / np.maximum(whole, 1e-9)
+
+
 def bandwagon(inputs: UtilityInputs, params: ParamArrays) -> np.ndarray:
     """``rho[i,p]``: positive where a state has few alternatives to p and is small."""
-    beta = params["flows.benefit_weight"][:, None, None, :]
-    own = axis_sum(beta * inputs.flow, 3)  # (n, i, p)
-    whole = axis_sum(beta[:, :, 0] * inputs.total, 2)[..., None]  # (n, i, 1)
-    options = 1.0 - own / np.maximum(whole, 1e-9)
+    alternatives = options(inputs, params)
     size = np.log10(params["country.gdp"] * np.exp(inputs.log_gdp))
     capacity = size - axis_mean(size, 1, keepdims=True)
     rho = (
         as_members(params["alignment.bandwagon_base"], 3)
-        - as_members(params["alignment.bandwagon_options"], 3) * options
+        - as_members(params["alignment.bandwagon_options"], 3) * alternatives
         - as_members(params["alignment.bandwagon_capacity"], 3) * capacity[..., None]
     )
     return np.clip(rho, -1.0, 1.0)
+
+
+def autonomy_utility(inputs: UtilityInputs, params: ParamArrays) -> np.ndarray:
+    """Utility of autonomy ``(n, i)``: regional cooperation, insurance and diversification.
+
+    Insurance is worth more the more every patron threatens and the more it holds over the
+    state (leverage and withheld stake), as far as the state has protective options against it
+    (:func:`options`; hedging fails without them, Korolev, notes [10]); diversification is one minus the Herfindahl
+    concentration of the state's benefit-weighted flows on the powers (partners outside the
+    model count as dispersed).
+    """
+    n_states = inputs.cooperation.shape[1]
+    coop = axis_sum(inputs.cooperation, 2) / DTYPE(n_states - 1)
+    stake = axis_sum(inputs.leverage + inputs.withheld, 3)  # (n, i, p)
+    insurance = axis_sum(inputs.threat * stake * np.clip(options(inputs, params), 0.0, 1.0), 2)
+    beta = params["flows.benefit_weight"][:, None, None, :]
+    own = axis_sum(beta * (inputs.flow + inputs.excused), 3)  # (n, i, p)
+    whole = axis_sum(beta[:, :, 0] * inputs.total, 2)[..., None]
+    share = own / np.maximum(whole, 1e-9)
+    diversification = 1.0 - axis_sum(share * share, 2)
+    return (
+        as_members(params["alignment.weight_cooperation"], 2) * coop
+        + as_members(params["alignment.weight_insurance"], 2) * insurance
+        + as_members(params["alignment.weight_diversification"], 2) * diversification
+    )
 
 
 def utilities(inputs: UtilityInputs, params: ParamArrays) -> np.ndarray:
     """Utility of each pole to each state, ``(n, i, k)`` (see the module docstring)."""
     beta = params["flows.benefit_weight"][:, None, None, :]
     trust = params["flows.credibility_weight"][:, None, None, :]  # promises (FDI, aid) depend on credibility
-    believed = 1.0 - trust + trust * inputs.credibility[:, None, :, None]
-    benefit = axis_sum(beta * believed * inputs.flow, 3)
+    believed = 1.0 - trust + trust * inputs.credibility[..., None]
+    benefit = axis_sum(beta * (believed * (inputs.flow + inputs.excused) - inputs.blame), 3)
     strength = (inputs.capability * (1.0 - params["powers.capacity_drain"]))[:, None, :] * inputs.care
     nu = as_members(params["alignment.contest_exponent"], 3)
     power = np.power(np.maximum(strength, 1e-9), nu)
@@ -114,7 +160,6 @@ def utilities(inputs: UtilityInputs, params: ParamArrays) -> np.ndarray:
     stake = as_members(params["exposure.weaponised_multiplier"], 4)
     leverage = axis_sum(inputs.leverage + stake * inputs.withheld, 3)
     resp = params["alignment.responsiveness"][..., None]  # (n, i, 1)
-    threat = inputs.threat
     u_powers = (
         benefit
         + as_members(params["alignment.weight_contest"], 3) * contest
@@ -122,14 +167,9 @@ def utilities(inputs: UtilityInputs, params: ParamArrays) -> np.ndarray:
         + as_members(params["alignment.weight_opinion"], 3) * resp * inputs.opinion
         + as_members(params["alignment.weight_guarantee"], 3) * inputs.guarantee_memory
         - as_members(params["alignment.weight_conditionality"], 3) * inputs.conditionality[:, None, :] * (1.0 - resp)
-        - as_members(params["alignment.weight_threat"], 3) * threat
+        - as_members(params["alignment.weight_threat"], 3) * inputs.threat
     )
-    n_states = inputs.cooperation.shape[1]
-    coop = axis_sum(inputs.cooperation, 2) / DTYPE(n_states - 1)
-    u_auto = as_members(params["alignment.weight_cooperation"], 2) * coop + as_members(
-        params["alignment.weight_threat_autonomy"], 2
-    ) * axis_mean(threat, 2)
-    return np.concatenate([u_powers, u_auto[..., None]], axis=2).astype(DTYPE)
+    return np.concatenate([u_powers, autonomy_utility(inputs, params)[..., None]], axis=2).astype(DTYPE)
 
 
 def softmax(x: np.ndarray) -> np.ndarray:

@@ -9,6 +9,12 @@ their own dynamics, so when an intervention ends the model returns to its own co
 
 Random events carry the same change but fire with a probability per quarter, drawn
 per member from the member's own stream (:func:`casim.rng.event_uniforms`).
+
+A change may name its **authors** (``by``): the powers the states hold responsible for it.
+A cut in another power's flow (secondary sanctions drying up trade with Russia) is then
+blamed on its authors, not on the power whose flow it is; help (technical water
+cooperation) is credited to its authors. :meth:`Schedule.apply_attributed` returns each
+authored change separately so the model can attribute it (:func:`casim.channels.attribute`).
 """
 
 from __future__ import annotations
@@ -94,7 +100,7 @@ TARGETS: dict[str, Target] = {
             "pressure on regime stability (unrest, coup attempt)",
             (0.0, 1.0),
         ),
-        Target("credibility", ("power",), "index (0-1)", "credibility of a power", (0.0, 1.0)),
+        Target("credibility", ("state", "power"), "index (0-1)", "credibility a state grants a power", (0.0, 1.0)),
         Target("capability", ("power",), "index (0-1)", "hard capability of a power", (0.0, 1.0)),
         Target("threat", ("state", "power"), "index (0-1)", "threat a state perceives from a power", (0.0, 1.0)),
         Target("water", ("state",), "availability (1 = normal)", "water available to a state", (0.0, 2.0)),
@@ -108,6 +114,13 @@ TARGETS: dict[str, Target] = {
         Target("anchor", ("state", "pole"), "share", "doctrine anchor of a state's alignment", (0.0, 1.0)),
         Target("cooperation", ("state", "partner"), "index (0-1)", "cooperation between pairs of states", (0.0, 1.0)),
         Target("russia_output_gap", (), "log points", "Russia's output gap (drives remittances)", (-1.0, 1.0)),
+        Target(
+            "ruble",
+            (),
+            "index (1 = start)",
+            "real value of the ruble in dollars (0.55 = a 45 % fall); drives the dollar value of remittances from Russia",
+            (0.05, 5.0),
+        ),
         Target("coercion", ("power",), "index (0-1)", "a power's propensity to coerce", (0.0, 1.0), "powers.coercion"),
         Target(
             "conditionality",
@@ -139,6 +152,12 @@ TARGETS: dict[str, Target] = {
     )
 }
 
+#: Targets whose changes may name their authors (``by``), and how the model attributes them.
+ATTRIBUTABLE = {
+    "flow": "a cut (or rise) in a power's flow is held against (credited to) its authors, not the flow's power",
+    "water_governance": "technical water cooperation is credited to its authors as help worth the damage it avoids",
+}
+
 _SELECTOR_OF_DIM = {
     "state": "states",
     "partner": "states",
@@ -168,6 +187,7 @@ class Intervention:
         window: For a random event, the first and last quarter it may fire.
         max_occurrences: For a random event, how often it may fire per member.
         name: Label for reports.
+        by: Powers the states hold responsible for the change (see :data:`ATTRIBUTABLE`).
     """
 
     target: str
@@ -184,6 +204,7 @@ class Intervention:
     window: tuple[int, int] | None = None
     max_occurrences: int | None = None
     name: str = ""
+    by: tuple[str, ...] = ()
 
     @property
     def is_random(self) -> bool:
@@ -272,6 +293,7 @@ class _Compiled:
     mask: np.ndarray
     weights: np.ndarray  # (T+1,) or (n, T+1)
     bounds: tuple[float, float]
+    authors: tuple[int, ...] = ()  # positions on the power axis of the powers held responsible
 
 
 class Schedule:
@@ -310,8 +332,15 @@ class Schedule:
             else:
                 weights = timed_weights(iv, horizon)
             key = path if path is not None else iv.target
-            self.items.append(_Compiled(iv, key, selection_mask(iv, dims), weights, bounds))
+            if iv.by and key not in ATTRIBUTABLE:
+                raise ParameterError(
+                    "", f"'{iv.target}' changes cannot name authors ('by' applies to: {', '.join(ATTRIBUTABLE)})"
+                )
+            authors = tuple(sorted({names.index("power", name) for name in iv.by}))
+            self.items.append(_Compiled(iv, key, selection_mask(iv, dims), weights, bounds, authors))
         self.keys = frozenset(item.key for item in self.items)
+        #: Keys the model asked for (a test checks every target is consumed by the step).
+        self.applied: set[str] = set()
 
     def __bool__(self) -> bool:
         return bool(self.items)
@@ -320,28 +349,49 @@ class Schedule:
         """Whether any intervention changes ``key`` (a target name or parameter path)."""
         return key in self.keys
 
+    def _change(self, item: _Compiled, out: np.ndarray, t: int, dtype: np.dtype) -> np.ndarray | None:
+        """``out`` changed by one intervention at quarter ``t`` (None when it is not active)."""
+        w = item.weights[..., t]
+        if not np.any(w):
+            return None
+        w = np.asarray(w, dtype=dtype).reshape((-1,) + (1,) * (out.ndim - 1))
+        v = np.asarray(item.iv.value, dtype=dtype)
+        out = np.broadcast_to(out, np.broadcast_shapes(out.shape, w.shape, item.mask.shape))
+        if item.iv.op == "multiply":
+            changed = out * (1 + w * (v - 1))
+        elif item.iv.op == "add":
+            changed = out + w * v
+        else:
+            changed = out + w * (v - out)
+        return np.clip(np.where(item.mask, changed, out), *item.bounds).astype(dtype)
+
     def apply(self, key: str, arr: np.ndarray, t: int) -> np.ndarray:
         """Return ``arr`` (leading member axis) changed by the interventions on ``key`` at quarter ``t``."""
+        return self.apply_attributed(key, arr, t)[0]
+
+    def apply_attributed(
+        self, key: str, arr: np.ndarray, t: int
+    ) -> tuple[np.ndarray, list[tuple[tuple[int, ...], np.ndarray]]]:
+        """Like :meth:`apply`, also returning each authored change.
+
+        Returns:
+            The changed array and a list of ``(author indices on the power axis, before - after)``
+            for every active intervention that names authors, in the order applied.
+        """
+        self.applied.add(key)
         if key not in self.keys:
-            return arr
-        out = arr
+            return arr, []
+        out, parts = arr, []
         for item in self.items:
             if item.key != key:
                 continue
-            w = item.weights[..., t]
-            if not np.any(w):
+            changed = self._change(item, out, t, arr.dtype)
+            if changed is None:
                 continue
-            w = np.asarray(w, dtype=arr.dtype).reshape((-1,) + (1,) * (arr.ndim - 1))
-            v = np.asarray(item.iv.value, dtype=arr.dtype)
-            out = np.broadcast_to(out, np.broadcast_shapes(out.shape, w.shape, item.mask.shape))
-            if item.iv.op == "multiply":
-                changed = out * (1 + w * (v - 1))
-            elif item.iv.op == "add":
-                changed = out + w * v
-            else:
-                changed = out + w * (v - out)
-            out = np.clip(np.where(item.mask, changed, out), *item.bounds).astype(arr.dtype)
-        return out
+            if item.authors:
+                parts.append((item.authors, np.broadcast_to(out, changed.shape) - changed))
+            out = changed
+        return out, parts
 
     def parameter_view(self, params: ParamArrays, t: int) -> dict[str, np.ndarray]:
         """Effective values at quarter ``t`` of every parameter an intervention targets."""

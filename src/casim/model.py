@@ -33,7 +33,7 @@ from casim.names import CHANNELS, DIMENSIONS, POLES, POWERS, SEGMENTS, STATES
 from casim.outputs import Recorder, check_outputs
 from casim.parameters import ParamArrays
 from casim.spec import RunSpec
-from casim.world import DTYPE, N_POWERS, N_STATES, World, axis_sum, channel_table, initial_world
+from casim.world import DTYPE, N_POWERS, N_STATES, Effective, World, axis_sum, channel_table, initial_world
 
 #: Parameters read only while building the start state. Interventions cannot change them
 #: during a run; scenarios change them with overrides.
@@ -54,21 +54,8 @@ INIT_ONLY = frozenset(
 )
 
 # Layout of the per-quarter random draws (normals and uniforms come from separate streams).
-_NORMALS = {"alignment": N_STATES * len(POLES), "gdp": N_STATES, "stability": N_STATES, "russia": 1}
+_NORMALS = {"alignment": N_STATES * len(POLES), "gdp": N_STATES, "stability": N_STATES, "russia": 1, "ruble": 1}
 _UNIFORMS = {"weaponise": N_STATES * N_POWERS, "guarantee": N_STATES}
-
-
-def _mean_alignment(pole: int):
-    return lambda m: float(m.world.alignment[..., pole].mean())
-
-
-#: Model reporters for Mesa's DataCollector: alignment toward each pole (mean over members and
-#: states), mean hedging index and regional cooperation.
-MESA_REPORTERS = {
-    **{f"alignment_{name}": _mean_alignment(k) for k, name in enumerate(POLES)},
-    "hedging": lambda m: float(government.hedging_index(m.world.alignment).mean()),
-    "regional_cooperation": lambda m: float(economy.regional_cooperation(m.current["cooperation"]).mean()),
-}
 
 
 def member_indices(members: int | Sequence[int]) -> np.ndarray:
@@ -136,9 +123,6 @@ class CentralAsiaModel(mesa.Model):
         sizes = {dim: len(labels) for dim, labels in DIMENSIONS.items()}
         self.recorder = Recorder(check_outputs(outputs), self.members, spec.horizon, sizes, into=record_into)
         self.recorder.record(self, 0)
-        # Headline indicators for Mesa's tools (batch_run, SolaraViz): means over members and states.
-        self.datacollector = mesa.DataCollector(model_reporters=MESA_REPORTERS)
-        self.datacollector.collect(self)
         self.running = True
 
     # ------------------------------------------------------------------ set-up
@@ -166,47 +150,48 @@ class CentralAsiaModel(mesa.Model):
     def _calibrate(self) -> None:
         """Start-of-run quantities: exposure, opinion and the benchmark-calibrated bias."""
         w, p = self.world, self.params
-        self.current = {
-            "credibility": np.broadcast_to(p["powers.credibility"], (self.members, N_POWERS)).astype(DTYPE),
-            "capability": np.broadcast_to(p["powers.capability"], (self.members, N_POWERS)).astype(DTYPE),
-            "threat": w.threat.copy(),
-            "cooperation": w.cooperation.copy(),
-            "guaranteed": self._zeros("state", "power"),
-            "effort": np.ones((self.members, N_STATES, N_POWERS, len(CHANNELS)), DTYPE),
-        }
-        sigma = channels.effective_substitutability(w, p, channel_table(p, "substitutability"))
+        n = self.members
+        self.effective = Effective(
+            credibility=np.broadcast_to(p["powers.credibility"][:, None, :], (n, N_STATES, N_POWERS)).astype(DTYPE),
+            capability=np.broadcast_to(p["powers.capability"], (n, N_POWERS)).astype(DTYPE),
+            threat=w.threat.copy(),
+            cooperation=w.cooperation.copy(),
+            guaranteed=self._zeros("state", "power"),
+            effort=np.ones((n, N_STATES, N_POWERS, len(CHANNELS)), DTYPE),
+            water_governance=self._zeros("state"),
+            russia_gap=w.russia_gap.copy(),
+            ruble=np.exp(w.ruble),
+            substitutability=channels.state_substitutability(w, p, self._base_substitutability(p)),
+        )
+        sigma = channels.effective_substitutability(w, p, self._base_substitutability(p))
         channels.exposure(w, p, sigma, channels.jurisdiction(p))
         w.opinion = self.citizens.opinion()
-        inputs = self._inputs(
-            p, self.current["credibility"], self.current["capability"], w.threat, w.cooperation, w.alignment0
-        )
+        inputs = self._inputs(p, self.effective, w.alignment0)
         if self.input_log is not None:
             self.input_log.record(inputs, 0)
         government.calibrate_bias(w, p, government.utilities(inputs, p))
 
-    def _inputs(
-        self,
-        p: ParamArrays,
-        credibility: np.ndarray,
-        capability: np.ndarray,
-        threat: np.ndarray,
-        cooperation: np.ndarray,
-        anchor: np.ndarray,
-    ) -> government.UtilityInputs:
+    def _base_substitutability(self, p: ParamArrays) -> np.ndarray:
+        return np.broadcast_to(channel_table(p, "substitutability"), (self.members, N_STATES, len(CHANNELS)))
+
+    def _inputs(self, p: ParamArrays, now: Effective, anchor: np.ndarray) -> government.UtilityInputs:
         """What the governments' choice reads this quarter, with an explicit member axis."""
         w, n = self.world, self.members
         return government.UtilityInputs(
             flow=w.flow,
+            # Governments look through the market cycle: flows and totals at their structural value.
+            excused=w.excused + w.cyclical,
+            blame=w.blame,
             leverage=w.leverage,
             withheld=w.withheld,
-            total=w.total,
+            total=w.total + axis_sum(w.cyclical, 2),
             opinion=w.opinion,
-            threat=np.broadcast_to(threat, (n, N_STATES, N_POWERS)),
-            credibility=np.broadcast_to(credibility, (n, N_POWERS)),
-            capability=np.broadcast_to(capability, (n, N_POWERS)),
+            threat=np.broadcast_to(now.threat, (n, N_STATES, N_POWERS)),
+            credibility=np.broadcast_to(now.credibility, (n, N_STATES, N_POWERS)),
+            capability=np.broadcast_to(now.capability, (n, N_POWERS)),
             care=np.broadcast_to(np.swapaxes(p["powers.care"], 1, 2), (n, N_STATES, N_POWERS)),
             conditionality=np.broadcast_to(p["powers.conditionality"], (n, N_POWERS)),
-            cooperation=np.broadcast_to(cooperation, (n, N_STATES, N_STATES)),
+            cooperation=np.broadcast_to(now.cooperation, (n, N_STATES, N_STATES)),
             guarantee_memory=w.guarantee_memory,
             log_gdp=w.log_gdp,
             anchor=np.broadcast_to(anchor, (n, N_STATES, len(POLES))),
@@ -221,91 +206,114 @@ class CentralAsiaModel(mesa.Model):
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
-        """Advance every member by one quarter (see the module docstring for the schedule)."""
-        w, iv = self.world, self.interventions
-        t = w.quarter + 1
+        """Advance every member by one quarter, phase by phase (docs/model.md, section 3)."""
+        t = self.world.quarter + 1
         if t > self.horizon:
             raise RuntimeError(f"the run ends after quarter {self.horizon}")
         p = self._params_at(t)
         draws = {name: block[:, t - 1] for name, block in self._draws.items()}
-        change = lambda key, arr: iv.apply(key, arr, t)  # noqa: E731
+        now = self.powers_act(p, t, draws)
+        self.update_channels(p, t, now, draws)
+        self.update_economy(p, t, now, draws)
+        self.update_citizens(p, t, now)
+        self.update_governments(p, t, now, draws)
+        self.record(p, t, now)
 
-        # 1. Powers act.
+    def _change(self, key: str, arr: np.ndarray, t: int) -> np.ndarray:
+        return self.interventions.apply(key, arr, t)
+
+    def powers_act(self, p: ParamArrays, t: int, draws: dict[str, np.ndarray]) -> Effective:
+        """Phase 1: powers act on last quarter's state (effort, weaponisation, guarantees)."""
+        w, n = self.world, self.members
         care = np.swapaxes(p["powers.care"], 1, 2)
-        credibility_before = self.current["credibility"]
-        effort = change("effort", powers.effort(w, p))
+        effort = self._change("effort", powers.effort(w, p), t)
         powers.decide_weaponisation(
             w,
             p,
-            np.broadcast_to(p["powers.coercion"], (self.members, N_POWERS)),
+            np.broadcast_to(p["powers.coercion"], (n, N_POWERS)),
             care,
-            credibility_before,
+            self.effective.credibility,
             draws["weaponise"].reshape(-1, N_STATES, N_POWERS),
         )
         powers.decide_guarantee(
-            w,
-            p,
-            np.broadcast_to(p["powers.guarantee_propensity"], (self.members, N_POWERS)),
-            care,
-            draws["guarantee"],
+            w, p, np.broadcast_to(p["powers.guarantee_propensity"], (n, N_POWERS)), care, draws["guarantee"]
         )
-        forced = change("weaponised", self._zeros("state", "power", "channel"))
-        weaponised = np.maximum((w.weapon_timer > 0).astype(DTYPE), forced)
-        onset = ((weaponised > 0) & (w.weaponised == 0)).astype(DTYPE)
-        w.weaponised = weaponised
-        guaranteed = (w.guarantee_timer > 0).astype(DTYPE)
+        forced = self._change("weaponised", self._zeros("state", "power", "channel"), t)
+        w.weaponised = np.maximum((w.weapon_timer > 0).astype(DTYPE), forced)
+        return Effective(effort=effort, guaranteed=(w.guarantee_timer > 0).astype(DTYPE))
 
-        # 2. Channels and the economy.
-        economy.advance_russia(w, p, draws["russia"][:, 0])
-        gap = change("russia_output_gap", w.russia_gap)
-        credibility = change("credibility", economy.advance_credibility(w, p, onset, t))
-        capability = change("capability", economy.capability(p, t))
-        water = change("water", economy.water_availability(p, t))
-        governance = change("water_governance", self._zeros("state"))
-        shortfall = np.maximum(1.0 - water, 0.0).astype(DTYPE)
-        stress = economy.water_stress(p, water, governance)
-        stress_change, w.water_stress = stress - w.water_stress, stress
-        channels.grow_potentials(w, p, effort, p["flows.trend"])
-        disruption = 1.0 - p["weaponisation.severity"][:, None, None, :] * weaponised
-        disruption[:, :, channels.RUSSIA, channels.REM] *= economy.remittance_factor(p, gap)[:, None]
-        boost = channels.as_members(p["powers.guarantee_boost"], 3)
-        disruption[..., channels.SECURITY] *= 1.0 + boost * guaranteed
-        sigma_base = change(
-            "substitutability",
-            np.broadcast_to(channel_table(p, "substitutability"), (self.members, N_STATES, len(CHANNELS))),
-        )
-        sigma = channels.effective_substitutability(w, p, sigma_base)
-        previous_total = w.total
-        channels.realise_flows(w, p, disruption, sigma, lambda f: change("flow", f))
+    def update_channels(self, p: ParamArrays, t: int, now: Effective, draws: dict[str, np.ndarray]) -> None:
+        """Phase 2a: Russia's economy and the ruble, water, potentials, realised flows and attribution,
+        diversification, exposure and leverage."""
+        w, iv = self.world, self.interventions
+        economy.advance_russia(w, p, draws["russia"][:, 0], draws["ruble"][:, 0])
+        now.russia_gap = self._change("russia_output_gap", w.russia_gap, t)
+        now.ruble = self._change("ruble", np.exp(w.ruble), t)
+        water = self._change("water", economy.water_availability(p, t), t)
+        now.water_governance, help_parts = iv.apply_attributed("water_governance", self._zeros("state"), t)
+        now.shortfall = np.maximum(1.0 - water, 0.0).astype(DTYPE)
+        river = economy.cross_river(p, w.water_cooperation)
+        stress = economy.water_stress(p, water, np.maximum(now.water_governance, river))
+        now.stress_change, w.water_stress = stress - w.water_stress, stress
+        channels.grow_potentials(w, p, now.effort, p["flows.trend"])
+        remittances = economy.remittance_factor(p, now.russia_gap, now.ruble)
+        own = w.potential * channels.disruption(p, w.weaponised, remittances, now.guaranteed)
+        w.cyclical = channels.cyclical_loss(own / remittances[:, None, None, None], remittances)
+        own, parts = iv.apply_attributed("flow", own, t)
+        w.excused, w.blame, authored = channels.attribute(parts, own.shape)
+        # Technical governance is credited with the relief it adds beyond the states' own water cooperation.
+        gov = now.water_governance
+        beyond = np.where(gov > 0, np.maximum(gov - river, 0.0) / np.maximum(gov, channels.TINY), 0.0)
+        helped = [(authors, change * beyond) for authors, change in help_parts]
+        channels.credit_help(w.blame, helped, economy.water_relief(p, now.shortfall), channels.AID)
+        w.harm = channels.coercive_cut(p, w.potential, w.weaponised) + authored
+        channels.advance_diversification(w, p)
+        base = self._change("substitutability", self._base_substitutability(p), t)
+        now.substitutability = channels.state_substitutability(w, p, base)
+        sigma = channels.effective_substitutability(w, p, base)
+        now.previous_total = w.total
+        channels.realise_flows(w, p, own, sigma)
         channels.exposure(w, p, sigma, channels.jurisdiction(p))
-        growth = economy.advance_gdp(w, p, previous_total, stress_change, draws["gdp"])
-        crisis = change("crisis", self._zeros("state"))
-        economy.advance_stability(w, p, growth, crisis, axis_sum(guaranteed, 2), draws["stability"])
-        economy.advance_threat(w, p, onset)
-        threat = change("threat", w.threat)
-        economy.advance_cooperation(w, p, shortfall, governance, p["country.upstream"])
-        cooperation = change("cooperation", w.cooperation)
+
+    def update_economy(self, p: ParamArrays, t: int, now: Effective, draws: dict[str, np.ndarray]) -> None:
+        """Phase 2b: credibility and capability, GDP, regime stability, threat, cooperation, standards."""
+        w = self.world
+        harm = economy.harm_weight(p, w.harm)
+        now.credibility = self._change("credibility", economy.advance_credibility(w, p, harm, t), t)
+        now.capability = self._change("capability", economy.capability(p, t), t)
+        growth = economy.advance_gdp(w, p, now.previous_total, now.stress_change, draws["gdp"])
+        crisis = self._change("crisis", self._zeros("state"), t)
+        economy.advance_stability(w, p, growth, crisis, axis_sum(now.guaranteed, 2), draws["stability"])
+        economy.advance_threat(w, p, harm)
+        now.threat = self._change("threat", w.threat, t)
+        economy.advance_cooperation(w, p)
+        economy.advance_water_cooperation(w, p, now.shortfall, now.water_governance)
+        now.cooperation = self._change("cooperation", w.cooperation, t)
         economy.advance_standards(w, p)
         memory = channels.as_members(p["alignment.guarantee_memory"], 3)
-        w.guarantee_memory = (memory * w.guarantee_memory + (1.0 - memory) * guaranteed).astype(DTYPE)
+        w.guarantee_memory = (memory * w.guarantee_memory + (1.0 - memory) * now.guaranteed).astype(DTYPE)
 
-        # 3. Citizens update.
+    def update_citizens(self, p: ParamArrays, t: int, now: Effective) -> None:
+        """Phase 3: citizens feel the flows, credibility, coercion and backlash; opinion updates."""
+        w = self.world
         visibility = np.broadcast_to(p["powers.visibility"], (self.members, N_POWERS))
         signals = channels.citizen_signals(
             w,
             p,
             visibility,
-            credibility - p["powers.credibility"],
-            change("backlash", self._zeros("state", "power")),
-            change("opinion_shift", self._zeros("state", "power", "audience")),
+            now.credibility - p["powers.credibility"][:, None, :],
+            self._change("backlash", self._zeros("state", "power"), t),
+            self._change("opinion_shift", self._zeros("state", "power", "audience"), t),
         )
         self.citizens.update(signals, p["citizens.adaptation"], p["citizens.peer_weight"])
         w.opinion = self.citizens.opinion()
 
-        # 4. Governments update.
-        anchor = change("anchor", w.alignment0)
+    def update_governments(self, p: ParamArrays, t: int, now: Effective, draws: dict[str, np.ndarray]) -> None:
+        """Phase 4: utilities, hedging target, peers, anchor and noise move each state's alignment."""
+        w = self.world
+        anchor = self._change("anchor", w.alignment0, t)
         anchor = anchor / axis_sum(anchor, 2, keepdims=True)
-        inputs = self._inputs(p, credibility, capability, threat, cooperation, anchor)
+        inputs = self._inputs(p, now, anchor)
         if self.input_log is not None:
             self.input_log.record(inputs, t)
         if self.counterfactual is not None:
@@ -314,20 +322,14 @@ class CentralAsiaModel(mesa.Model):
         shock = draws["alignment"].reshape(-1, N_STATES, len(POLES))
         government.update_alignment(w, p, target, inputs.anchor, inputs.cooperation, shock)
 
-        # 5. Record.
+    def record(self, p: ParamArrays, t: int, now: Effective) -> None:
+        """Phase 5: memories and timers advance; every output is recorded."""
+        w = self.world
         powers.remember(w, p)
         powers.tick(w)
         w.quarter = t
-        self.current = {
-            "credibility": np.broadcast_to(credibility, (self.members, N_POWERS)).astype(DTYPE),
-            "capability": np.broadcast_to(capability, (self.members, N_POWERS)).astype(DTYPE),
-            "threat": threat,
-            "cooperation": cooperation,
-            "guaranteed": guaranteed,
-            "effort": np.broadcast_to(effort, (self.members, N_STATES, N_POWERS, len(CHANNELS))),
-        }
+        self.effective = now.completed(self.members)
         self.recorder.record(self, t)
-        self.datacollector.collect(self)
         self.running = t < self.horizon
 
     def run(self) -> dict[str, np.ndarray]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from casim.channels import REM, SECURITY, shares
-from casim.economy import regional_cooperation
+from casim.economy import cross_river, regional_cooperation
 from casim.government import hedging_index
 from casim.world import DTYPE, axis_sum
 
@@ -117,8 +117,15 @@ OUTPUTS: dict[str, Output] = {
             "remittances",
             ("state",),
             "fraction of GDP",
-            "remittance inflows relative to GDP",
+            "remittance inflows relative to start-year GDP",
             lambda m: m.world.total[..., REM],
+        ),
+        Output(
+            "remittances_usd",
+            ("state",),
+            "bn USD per year (start prices)",
+            "dollar value of remittance inflows: flows as a fraction of start GDP times start GDP",
+            lambda m: m.world.total[..., REM] * np.broadcast_to(m.params["country.gdp"], (m.members, 5)),
         ),
         Output("regime_stability", ("state",), "0-1", "stability of the regime", lambda m: m.world.stability),
         Output(
@@ -126,15 +133,21 @@ OUTPUTS: dict[str, Output] = {
             ("state", "power"),
             "0-1",
             "threat each state perceives from each power",
-            lambda m: m.current["threat"],
+            lambda m: m.effective.threat,
         ),
-        Output("credibility", ("power",), "0-1", "credibility of each power", lambda m: m.current["credibility"]),
+        Output(
+            "credibility",
+            ("state", "power"),
+            "0-1",
+            "credibility each state grants each power (coercion costs most with its target)",
+            lambda m: m.effective.credibility,
+        ),
         Output(
             "guarantee",
             ("state", "power"),
             "0-1",
             "a power guarantees the state's regime",
-            lambda m: m.current["guaranteed"],
+            lambda m: m.effective.guaranteed,
         ),
         Output(
             "standards",
@@ -162,7 +175,35 @@ OUTPUTS: dict[str, Output] = {
             (),
             "0-1",
             "mean cooperation over the ten pairs of states",
-            lambda m: regional_cooperation(m.current["cooperation"]),
+            lambda m: regional_cooperation(m.effective.cooperation),
+        ),
+        Output(
+            "ruble",
+            (),
+            "index (1 = start)",
+            "real value of the ruble in dollars as the model used it",
+            lambda m: m.effective.ruble,
+        ),
+        Output(
+            "russia_output_gap",
+            (),
+            "log points",
+            "Russia's output gap as the model used it",
+            lambda m: m.effective.russia_gap,
+        ),
+        Output(
+            "diversification",
+            ("state", "channel"),
+            "substitutability",
+            "durable rise of substitutability after coercion (new routes and destinations)",
+            lambda m: m.world.diversification,
+        ),
+        Output(
+            "water_cooperation",
+            ("state",),
+            "0-1",
+            "cooperation on shared rivers with the states across the upstream-downstream divide (mean)",
+            lambda m: cross_river(m.params, m.world.water_cooperation),
         ),
         Output(
             "water_stress",

@@ -9,7 +9,11 @@ A parameter is a labelled array (a scalar, or a table over named dimensions such
 * ``numerical`` -- a resolution setting (citizens per state) that does not describe the world.
 
 Only ``data`` and ``behavioural`` parameters are sampled when a run draws parameters from
-their ranges. This module knows nothing of file formats: :meth:`ParameterSet.from_mapping`
+their ranges. A table is sampled element by element (``sample: independent``, the default)
+or, where its *pattern* across states or powers is the documented content (an ordering the
+sources give), with one draw per member moving every element through its range together
+(``sample: joint``). Values set by an override (a scenario's ``assumptions:`` or
+``parameters:``) are *pinned*: they are never sampled. This module knows nothing of file formats: :meth:`ParameterSet.from_mapping`
 takes an already-parsed mapping (see :mod:`casim.paramfile` for the YAML file).
 """
 
@@ -28,6 +32,7 @@ from casim.names import DIMENSIONS, UnknownName
 
 KINDS = ("data", "behavioural", "structural", "numerical")
 SAMPLED_KINDS = ("data", "behavioural")
+SAMPLING = ("independent", "joint")
 DEFAULT_KEY = "_default"
 
 
@@ -59,6 +64,9 @@ class Parameter:
         bounds: Hard limits any value must respect (after overrides and sampling).
         description: What the parameter means.
         kind: One of :data:`KINDS`.
+        sample: ``independent`` (each element drawn on its own) or ``joint`` (one draw per member
+            for the whole table), see :data:`SAMPLING`.
+        pinned: Elements an override fixed (never sampled), or None.
     """
 
     path: str
@@ -71,6 +79,8 @@ class Parameter:
     bounds: tuple[float, float]
     description: str
     kind: str
+    sample: str = "independent"
+    pinned: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -142,7 +152,7 @@ def _range_arrays(path: str, spec: Any, value: np.ndarray, dims: Sequence[str]) 
 
 def _build(path: str, decl: Mapping[str, Any]) -> Parameter:
     required = {"value", "unit", "source", "range", "description", "kind"}
-    allowed = required | {"dims", "bounds"}
+    allowed = required | {"dims", "bounds", "sample"}
     missing = sorted(required - set(decl))
     if missing:
         raise ParameterError(path, f"missing field(s): {', '.join(missing)}")
@@ -156,6 +166,9 @@ def _build(path: str, decl: Mapping[str, Any]) -> Parameter:
     kind = decl["kind"]
     if kind not in KINDS:
         raise ParameterError(path, f"kind must be one of {', '.join(KINDS)}", names.suggest(str(kind), KINDS))
+    sample = decl.get("sample", "independent")
+    if sample not in SAMPLING:
+        raise ParameterError(path, f"sample must be one of {', '.join(SAMPLING)}", names.suggest(str(sample), SAMPLING))
     for text_field in ("unit", "source", "description"):
         if not isinstance(decl[text_field], str) or not decl[text_field].strip():
             raise ParameterError(path, f"'{text_field}' must be a non-empty text")
@@ -179,6 +192,7 @@ def _build(path: str, decl: Mapping[str, Any]) -> Parameter:
         bounds=bounds,
         description=decl["description"],
         kind=kind,
+        sample=sample,
     )
 
 
@@ -323,9 +337,15 @@ class ParameterSet:
             lo, hi = param.bounds
             if np.any(value < lo) or np.any(value > hi):
                 raise ParameterError(path, f"value {raw!r} outside the bounds [{lo}, {hi}] of {param.path}")
-            # The range follows the value when an override moves it outside.
+            pinned = np.zeros(param.shape, dtype=bool) if param.pinned is None else param.pinned.copy()
+            pinned[idx] = True
+            # The range follows the value when an override moves it outside; pinned elements are not sampled.
             params[param.path] = replace(
-                param, value=value, low=np.minimum(param.low, value), high=np.maximum(param.high, value)
+                param,
+                value=value,
+                low=np.minimum(param.low, value),
+                high=np.maximum(param.high, value),
+                pinned=pinned,
             )
         return replace(self, params=params)
 
@@ -360,14 +380,11 @@ class ParameterSet:
         arrays: dict[str, np.ndarray] = {p.path: p.value.astype(dtype)[None] for p in self}
         n = len(members)
         if sample_ranges:
-            sampled = [p for p in self if p.sampled]
-            sizes = [int(np.prod(p.shape, dtype=int)) for p in sampled]
-            u = rng_mod.parameter_uniforms(seed, members, "ranges", sum(sizes))
-            start = 0
-            for p, size in zip(sampled, sizes, strict=True):
-                block = u[:, start : start + size].reshape((n, *p.shape))
-                start += size
-                arrays[p.path] = (p.low + block * (p.high - p.low)).astype(dtype)
+            for p, block in self._range_uniforms(members, seed):
+                drawn = p.low + block * (p.high - p.low)
+                if p.pinned is not None:
+                    drawn = np.where(p.pinned, p.value, drawn)
+                arrays[p.path] = drawn.astype(dtype)
         for path in sorted(uncertain):
             param, idx = self.split_path(path)
             dist = uncertain[path]
@@ -381,6 +398,37 @@ class ParameterSet:
             arr[(slice(None), *idx)] = dist.ppf(u, param.value[idx], param.bounds)
             arrays[param.path] = arr
         return ParamArrays(arrays, n)
+
+    def _range_uniforms(self, members: Sequence[int], seed: int) -> list[tuple[Parameter, np.ndarray]]:
+        """For every sampled parameter, uniforms ``(n, *shape)`` placing each element in its range.
+
+        One stream per member feeds every parameter in file order: each element of an
+        ``independent`` table takes its own uniform; a ``joint`` table takes one for all its elements.
+        """
+        from casim import rng as rng_mod
+
+        sampled = [p for p in self if p.sampled]
+        sizes = [int(np.prod(p.shape, dtype=int)) if p.sample == "independent" else 1 for p in sampled]
+        u = rng_mod.parameter_uniforms(seed, members, "ranges", sum(sizes))
+        out, start, n = [], 0, len(members)
+        for p, size in zip(sampled, sizes, strict=True):
+            block = u[:, start : start + size]
+            start += size
+            shape = (n, *p.shape) if p.sample == "independent" else (n,) + (1,) * len(p.shape)
+            out.append((p, np.broadcast_to(block.reshape(shape), (n, *p.shape))))
+        return out
+
+    def varying(self, *, sample_ranges: bool, uncertain: Mapping[str, Distribution] | None = None) -> list[str]:
+        """Paths of the parameters that may differ between members of a run: those drawn from
+        their ranges (sampled kinds with a range, not wholly pinned) and those given a
+        distribution in ``uncertain``."""
+        chosen = {self.split_path(path)[0].path for path in uncertain or {}}
+        out = []
+        for p in self:
+            ranged = p.sampled and bool(np.any(p.high > p.low)) and (p.pinned is None or not p.pinned.all())
+            if p.path in chosen or (sample_ranges and ranged):
+                out.append(p.path)
+        return out
 
     def uncovered(self, used: set[str]) -> list[str]:
         """Paths in ``used`` that this set does not declare (for provenance tests)."""

@@ -9,9 +9,10 @@
   turns provoke, slow drift does not), if it is not already coercing it and its cooldown
   has passed. For each
   channel it may weaponise, the net gain is
-  ``kappa_p care_pi L_ipc - cost_c R_p``
+  ``kappa_p care_pi L_ipc - cost_c beta_c s_c P_ipc (1 + spill (N - 1)) R_ip``
   (coercion propensity times how much it cares times the leverage it holds, minus the
-  credibility it would lose). It picks the best channel and acts with probability
+  credibility it would lose: its cost per unit of harm times the harm, ``beta_c s_c P``, felt
+  by the target and, through the spill-over, by the other ``N - 1`` states). It picks the best channel and acts with probability
   ``1 - exp(-h gain)``. While weaponised, the channel loses a share ``severity_c`` of its
   flow for ``duration_c`` quarters.
 * **Guarantee.** When a regime's stability falls below the crisis threshold and no
@@ -51,14 +52,20 @@ def decide_weaponisation(
     Args:
         coercion: ``(n, p)`` effective coercion propensity.
         care: ``(n, i, p)`` how much each power cares about each state.
-        credibility: ``(n, p)`` effective credibility.
+        credibility: ``(n, i, p)`` credibility each state grants each power.
         uniforms: ``(n, i, p)`` this quarter's draws.
     """
     recent = world.alignment_memory[..., :N_POWERS]
     dropped = (recent - world.alignment[..., :N_POWERS]) > params["weaponisation.trigger"][:, None, :]
     idle = (world.cooldown == 0) & (world.weapon_timer.max(axis=3) == 0)
     allowed = params["weaponisation.allowed"][:, None, :, :]
-    cost = params["weaponisation.credibility_cost"][:, None, None, :] * credibility[:, None, :, None]
+    harm = (
+        params["flows.benefit_weight"][:, None, None, :]
+        * params["weaponisation.severity"][:, None, None, :]
+        * world.potential
+    )
+    spill = 1.0 + as_members(params["weaponisation.credibility_spillover"], 4) * (world.alignment.shape[1] - 1)
+    cost = params["weaponisation.credibility_cost"][:, None, None, :] * harm * spill * credibility[..., None]
     gain = coercion[:, None, :, None] * care[..., None] * world.leverage - cost
     gain = np.where(allowed > 0, gain, -np.inf)
     best = gain.argmax(axis=3)  # (n, i, p)

@@ -19,7 +19,7 @@ import xarray as xr
 
 from casim.errors import CasimError
 from casim.names import POLES, STATES
-from casim.results import ENSEMBLE_FILE, QUANTILES, open_ensemble, quantiles
+from casim.results import ENSEMBLE_FILE, QUANTILES, open_ensemble, peak_quarter, quantiles
 
 REPORT_FILE = "report.html"
 FIGURES = (
@@ -194,7 +194,7 @@ def build_report(folder: str | Path, manifest: dict | None = None, explain_membe
         paired = ds[["alignment", "gdp_index", "remittances", "regime_stability", "soft_power"]].load()
         labels = [str(x) for x in ds["label"].values]
     diff = paired.alignment.sel(case="scenario") - paired.alignment.sel(case="baseline")
-    peak = int(np.abs(diff.median("member")).sum(("state", "pole")).argmax("quarter"))
+    peak = int(peak_quarter(diff, over=("state", "pole")))
     e = html.escape
     sources = "".join(f"<li>{e(s)}</li>" for s in scenario.get("sources", [])) or "<li>(none given)</li>"
 

@@ -33,9 +33,15 @@ def pair(baseline: xr.Dataset, scenario: xr.Dataset) -> xr.Dataset:
     return paired
 
 
+def outputs(paired: xr.Dataset) -> list[str]:
+    """The recorded outputs of a paired dataset (variables with a ``case`` dimension)."""
+    return [str(name) for name, da in paired.data_vars.items() if "case" in da.dims]
+
+
 def difference(paired: xr.Dataset) -> xr.Dataset:
-    """Scenario minus baseline, member by member."""
-    diff = paired.sel(case="scenario", drop=True) - paired.sel(case="baseline", drop=True)
+    """Scenario minus baseline, member by member (recorded outputs only)."""
+    cases = paired[outputs(paired)]
+    diff = cases.sel(case="scenario", drop=True) - cases.sel(case="baseline", drop=True)
     for name in diff.data_vars:
         diff[name].attrs = dict(paired[name].attrs)
     return diff
@@ -136,7 +142,7 @@ def summarise(paired: xr.Dataset, variables: list[str] | None = None) -> pd.Data
     labels = [str(q) for q in paired["label"].values]
     years = paired["year"].values
     frames = []
-    for name in variables or list(paired.data_vars):
+    for name in variables or outputs(paired):
         da = paired[name]
         pieces = [da.isel(state=slice(i, i + 1)) for i in range(da.sizes["state"])] if "state" in da.dims else [da]
         parts: dict[str, list[pd.DataFrame]] = {"cases": [], "difference": []}
@@ -158,40 +164,81 @@ def _ordered(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return table.iloc[np.argsort(key.to_numpy(), kind="stable")]
 
 
-def horizon_table(paired: xr.Dataset, variable: str = "alignment", quarter: int = -1) -> pd.DataFrame:
-    """Change versus the baseline at a quarter (default: the horizon), per state and pole.
+#: Changes whose 90 % band lies within this distance of zero are shown as "≈0", and members
+#: count as "up" or "down" only beyond it (display precision of a share is 0.001).
+NEGLIGIBLE = 0.001
 
-    Columns: ``state``, ``pole``, ``baseline`` and ``scenario`` (medians), ``change``
-    (median of the member-by-member difference), ``p05``, ``p95`` (90 % band of the
-    difference), ``p_up`` and ``p_down`` (share of members where it rises or falls).
+
+def peak_quarter(change: xr.DataArray, over: tuple[str, ...] = ()) -> xr.DataArray:
+    """The quarter of the largest median absolute change (the one definition casim uses).
+
+    Args:
+        change: Member-by-member differences with dims ``member``, ``quarter`` and others.
+        over: Dims to take the largest magnitude over first (e.g. ``("pole",)`` for the quarter a
+            state moves most toward any pole); the remaining dims keep one peak each.
+
+    Returns:
+        Integer quarter positions, one per element of the remaining dims (a scalar if none).
     """
-    at = paired[variable].isel(quarter=quarter)
-    diff = (at.sel(case="scenario") - at.sel(case="baseline")).values  # (member, state, pole)
-    other = [d for d in at.dims if d not in ("case", "member")]
-    base = at.sel(case="baseline").median("member").values
-    scen = at.sel(case="scenario").median("member").values
-    q = np.quantile(diff, QUANTILES, axis=0)
-    tol = 1e-6
-    first, second = (at[other[0]].values, at[other[1]].values) if len(other) == 2 else (at[other[0]].values, [""])
+    magnitude = np.abs(change.median("member"))
+    if over:
+        magnitude = magnitude.max(list(over))
+    return magnitude.argmax("quarter")
+
+
+def _band(values: np.ndarray) -> tuple[float, float, float]:
+    low, mid, high = quantiles(values, QUANTILES, axis=0)
+    return float(low), float(mid), float(high)
+
+
+def change_table(paired: xr.Dataset, variable: str = "alignment") -> pd.DataFrame:
+    """The change versus the baseline per state and pole: at its peak, at the horizon, and on average.
+
+    Columns: ``state``, ``pole``; ``peak_quarter`` (label of the quarter of the largest median
+    absolute change, :func:`peak_quarter`), ``peak`` with ``peak_p05`` and ``peak_p95`` (median
+    and 90 % band of the member-by-member change there); ``horizon``, ``horizon_p05``,
+    ``horizon_p95`` at the last quarter; ``mean``, ``mean_p05``, ``mean_p95`` of each member's
+    mean change over the run (quarters 1 to the horizon); ``p_up`` and ``p_down``: share of
+    members whose change at the peak exceeds :data:`NEGLIGIBLE` either way; ``baseline`` and
+    ``scenario``: medians at the peak.
+    """
+    da = paired[variable]
+    diff = (da.sel(case="scenario") - da.sel(case="baseline")).transpose("member", "quarter", ...)
+    others = [d for d in diff.dims if d not in ("member", "quarter")]
+    peaks = peak_quarter(diff)
+    labels = [str(x) for x in paired["label"].values]
+    run_mean = diff.isel(quarter=slice(1, None)).mean("quarter")
     rows = []
-    for i, a in enumerate(first):
-        for j, b in enumerate(second):
-            idx = (i, j) if len(other) == 2 else (i,)
-            d = diff[(slice(None), *idx)]
-            rows.append(
-                {
-                    other[0]: str(a),
-                    (other[1] if len(other) == 2 else "item"): str(b),
-                    "baseline": float(base[idx]),
-                    "scenario": float(scen[idx]),
-                    "change": float(q[1][idx]),
-                    "p05": float(q[0][idx]),
-                    "p95": float(q[2][idx]),
-                    "p_up": float(np.mean(d > tol)),
-                    "p_down": float(np.mean(d < -tol)),
-                }
-            )
+    for index in np.ndindex(*[diff.sizes[d] for d in others]):
+        where = dict(zip(others, index, strict=True))
+        d = diff.isel(where).values  # (member, quarter)
+        q = int(peaks.isel(where))
+        at_peak = d[:, q]
+        row = {dim: str(diff[dim].values[i]) for dim, i in zip(others, index, strict=True)}
+        low, mid, high = _band(at_peak)
+        row.update({"peak_quarter": labels[q], "peak": mid, "peak_p05": low, "peak_p95": high})
+        low, mid, high = _band(d[:, -1])
+        row.update({"horizon": mid, "horizon_p05": low, "horizon_p95": high})
+        low, mid, high = _band(run_mean.isel(where).values)
+        row.update({"mean": mid, "mean_p05": low, "mean_p95": high})
+        row["p_up"] = float(np.mean(at_peak > NEGLIGIBLE))
+        row["p_down"] = float(np.mean(at_peak < -NEGLIGIBLE))
+        row["baseline"] = float(np.median(da.sel(case="baseline").isel(where).values[:, q]))
+        row["scenario"] = float(np.median(da.sel(case="scenario").isel(where).values[:, q]))
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def negligible(low: float, high: float) -> bool:
+    """Whether a 90 % band lies within :data:`NEGLIGIBLE` of zero (shown as "≈0")."""
+    return low >= -NEGLIGIBLE and high <= NEGLIGIBLE
+
+
+def format_change(mid: float, low: float, high: float, sep: str = " ") -> str:
+    """A change with its 90 % band (``sep`` between them), or "≈0" when the band is negligible."""
+    if negligible(low, high):
+        return "≈0"
+    return f"{mid:+.3f}{sep}[{low:+.3f},{high:+.3f}]"
 
 
 def save_ensemble(paired: xr.Dataset, path: str | Path) -> None:

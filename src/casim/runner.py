@@ -28,15 +28,17 @@ import pandas as pd
 import xarray as xr
 import yaml
 
-from casim.api import run_members, to_dataset
+from casim.api import DRAWS, parameter_draws, run_members, to_dataset
 from casim.errors import CasimError
 from casim.parameters import ParameterSet
 from casim.paramfile import parameter_hash
-from casim.results import ENSEMBLE_FILE, horizon_table, open_ensemble, pair, save_ensemble, summarise
+from casim.results import ENSEMBLE_FILE, change_table, open_ensemble, pair, save_ensemble, summarise
 from casim.scenario import Scenario
 
 DEPENDENCIES = ("numpy", "scipy", "mesa", "xarray", "pandas", "matplotlib", "pydantic", "typer", "pyyaml", "h5netcdf")
 PARTIAL = ".partial"
+#: The printed table: change per state and pole at its peak, at the horizon and on average.
+CHANGES_FILE = "changes.csv"
 #: Ensembles whose outputs exceed this many bytes stream to disk instead of memory.
 STREAM_ABOVE = 500_000_000
 
@@ -99,6 +101,7 @@ def simulate_pair(
         from casim.store import EnsembleFile
 
         writer = EnsembleFile(store, specs, member_indices(ids).tolist(), resolved.seed, list(OUTPUTS))
+        writer.write_draws(specs["baseline"])
     try:
         for offset, (case, spec) in enumerate(specs.items()):
             start = time.perf_counter()
@@ -113,7 +116,13 @@ def simulate_pair(
     finally:
         if writer is not None:
             writer.close()
-    paired = open_ensemble(store) if writer is not None else pair(datasets["baseline"], datasets["scenario"])
+    if writer is not None:
+        paired = open_ensemble(store)
+    else:
+        paired = pair(datasets["baseline"], datasets["scenario"])
+        draws = parameter_draws(specs["baseline"], paired.member.values.tolist(), resolved.seed)
+        if draws is not None:
+            paired[DRAWS] = draws
     paired.attrs["description"] = resolved.description.strip()
     hashes = {case: parameter_hash(spec.params) for case, spec in specs.items()}
     return PairedRun(resolved, paired, timings, hashes, Path(store) if store is not None else None)
@@ -201,7 +210,7 @@ class RunFolder:
 
     folder: Path
     summary: pd.DataFrame
-    horizon: pd.DataFrame
+    changes: pd.DataFrame
 
 
 def _write_contents(
@@ -213,7 +222,7 @@ def _write_contents(
     extra: Extra | None,
     start: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    files = ["scenario.yaml", ENSEMBLE_FILE, "summary.csv", "horizon.csv"]
+    files = ["scenario.yaml", ENSEMBLE_FILE, "summary.csv", CHANGES_FILE]
     (temp / "scenario.yaml").write_text(
         yaml.safe_dump(run.scenario.to_yaml_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8"
     )
@@ -222,8 +231,8 @@ def _write_contents(
     t0 = time.perf_counter()
     summary = summarise(run.paired)
     summary.to_csv(temp / "summary.csv", index=False, float_format="%.6g")
-    table = horizon_table(run.paired)
-    table.to_csv(temp / "horizon.csv", index=False, float_format="%.6g")
+    table = change_table(run.paired)
+    table.to_csv(temp / CHANGES_FILE, index=False, float_format="%.6g")
     run.timings["summarise"] = time.perf_counter() - t0
     if plots:
         from casim.plots import save_figures

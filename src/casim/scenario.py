@@ -25,9 +25,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from casim import names
 from casim.errors import CasimError, Issue
-from casim.interventions import OPS, TARGETS, Intervention
+from casim.interventions import ATTRIBUTABLE, OPS, TARGETS, Intervention
 from casim.model import INIT_ONLY
-from casim.names import CHANNELS, POLES, SEGMENTS, STATES, UnknownName
+from casim.names import CHANNELS, POLES, POWERS, SEGMENTS, STATES, UnknownName
 from casim.parameters import Distribution, ParameterError, ParameterSet
 from casim.spec import Quarter, RunSpec
 from casim.yamlsrc import key_line, line_of, loads_yaml
@@ -57,6 +57,9 @@ ChannelNames = _names("channels", list(CHANNELS))
 PowerNames = _names("powers (or autonomy for the anchor)", list(POLES))
 StateNames = _names("states", list(STATES))
 SegmentNames = _names("citizen audiences (general = everyone)", ["general", *SEGMENTS])
+AuthorNames = _names(
+    "powers the states hold responsible for the change (for flow and water_governance changes)", list(POWERS)
+)
 QuarterRef = int | str
 
 
@@ -120,6 +123,7 @@ class Change(BaseModel):
     powers: PowerNames = Field(default_factory=list)
     states: StateNames = Field(default_factory=list)
     segments: SegmentNames = Field(default_factory=list)
+    by: AuthorNames = Field(default_factory=list)
     op: Literal["multiply", "add", "set"]
     value: float = Field(ge=-1e6, le=1e6, description="the factor (multiply), amount (add) or level (set)")
     ramp: int = Field(1, ge=1, le=MAX_HORIZON, description="quarters to reach full strength")
@@ -169,7 +173,11 @@ class Scenario(BaseModel):
     events: list[Event] = Field(default_factory=list)
     random_events: list[RandomEvent] = Field(default_factory=list)
     uncertain: dict[str, UncertainSpec] = Field(default_factory=dict, description="parameters drawn per member")
-    sample_ranges: bool = Field(False, description="draw every parameter from its documented range per member")
+    sample_ranges: bool = Field(
+        True,
+        description="each member draws every data and behavioural parameter from its documented range "
+        "(false: keep them at their values); assumptions and parameters given here stay pinned",
+    )
 
     # ------------------------------------------------------------------ compilation
     def start_quarter(self) -> Quarter:
@@ -205,6 +213,7 @@ class Scenario(BaseModel):
                     ),
                     max_occurrences=change.max_occurrences if random else None,  # type: ignore[attr-defined]
                     name=change.name,
+                    by=tuple(names.resolve("power", p) for p in change.by),
                 )
             )
         return tuple(out)
@@ -255,6 +264,7 @@ class Scenario(BaseModel):
                 raw["powers"] = [names.resolve("pole", p) for p in change.powers]
                 raw["channels"] = [names.resolve("channel", c) for c in change.channels]
                 raw["segments"] = [_audience(s) for s in change.segments]
+                raw["by"] = [names.resolve("power", p) for p in change.by]
         return data
 
 
@@ -498,6 +508,23 @@ def _check_change(
                     [*where, field, number],
                     f"'{value}' is not a {'segment' if field == 'segments' else kind}"
                     f" (choose from: {', '.join(err.choices)})",
+                    err.suggestion,
+                )
+    if change.by:
+        target = change.variable or f"param:{change.parameter}"
+        if target not in ATTRIBUTABLE:
+            add(
+                [*where, "by"],
+                f"only {' and '.join(ATTRIBUTABLE)} changes can name authors; remove 'by' from a "
+                f"'{change.variable or change.parameter}' change",
+            )
+        for number, value in enumerate(change.by):
+            try:
+                names.resolve("power", value)
+            except UnknownName as err:
+                add(
+                    [*where, "by", number],
+                    f"'{value}' is not a power (choose from: {', '.join(err.choices)})",
                     err.suggestion,
                 )
     if change.op not in OPS:  # pragma: no cover - pydantic already checks

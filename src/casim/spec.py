@@ -61,7 +61,9 @@ class RunSpec:
         start: Calendar quarter of the start state (quarter index 0).
         interventions: Timed interventions and random events.
         uncertain: Distributions of parameters drawn per member.
-        sample_ranges: Draw every data and behavioural parameter from its range per member.
+        sample_ranges: Draw every data and behavioural parameter from its range per member (the
+            default: bands then show what the documented uncertainty implies); overridden values
+            stay pinned.
         name: Label of the run.
     """
 
@@ -70,7 +72,7 @@ class RunSpec:
     start: Quarter = Quarter(2026, 1)
     interventions: tuple[Intervention, ...] = ()
     uncertain: Mapping[str, Distribution] = field(default_factory=dict)
-    sample_ranges: bool = False
+    sample_ranges: bool = True
     name: str = "baseline"
 
     def __post_init__(self) -> None:

@@ -56,6 +56,7 @@ class EnsembleFile:
         from casim import __version__
 
         self.path = Path(path)
+        self.seed = int(seed)
         first = next(iter(specs.values()))
         self.horizon = first.horizon
         self.cases = list(specs)
@@ -112,6 +113,27 @@ class EnsembleFile:
                 "sample_ranges": int(first.sample_ranges),
             }
         )
+
+    def write_draws(self, spec: RunSpec, chunk: int = 5_000) -> None:
+        """Store each member's parameter draws (``parameter_value(member, parameter)``), chunk by chunk."""
+        from casim.api import DRAWS, draw_labels, parameter_draws
+
+        labels, _ = draw_labels(spec)
+        if not labels:
+            return
+        f = self.file
+        f.dimensions["parameter"] = len(labels)
+        f.create_variable("parameter", ("parameter",), dtype=STRING, data=np.array(labels, dtype=object))
+        members = self.file.variables["member"][:]
+        var = None
+        for start in range(0, len(members), chunk):
+            block = parameter_draws(spec, members[start : start + chunk].tolist(), self.seed)
+            if var is None:
+                var = f.create_variable(
+                    DRAWS, ("member", "parameter"), dtype="f8", chunks=(min(len(members), 256), len(labels))
+                )
+                var.attrs.update({k: v for k, v in block.attrs.items()})
+            var[start : start + block.shape[0]] = block.values
 
     def write(self, case: str, offset: int, data: dict[str, np.ndarray]) -> None:
         """Store the outputs of members ``offset .. offset + m`` of ``case``."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from casim.names import CHANNELS, POWERS, STATES
+from casim.names import CHANNELS, DIMENSIONS, POWERS, STATES
 from casim.parameters import ParamArrays
 
 DTYPE = np.float32
@@ -59,30 +59,83 @@ def channel_table(params: ParamArrays, name: str) -> np.ndarray:
     return np.stack(parts, axis=-1)
 
 
+#: Dimensions of every array field of :class:`World` after the member axis (names from
+#: :data:`casim.names.DIMENSIONS`); a test checks every field's shape against them after a step.
+WORLD_DIMS: dict[str, tuple[str, ...]] = {
+    "alignment": ("state", "pole"),
+    "alignment0": ("state", "pole"),
+    "alignment_memory": ("state", "pole"),
+    "trend_path": ("state", "power", "channel"),
+    "capacity": ("state", "power", "channel"),
+    "potential": ("state", "power", "channel"),
+    "flow": ("state", "power", "channel"),
+    "cut": ("state", "power", "channel"),
+    "flow0": ("state", "power", "channel"),
+    "other": ("state", "channel"),
+    "substitute": ("state", "channel"),
+    "total": ("state", "channel"),
+    "total0": ("state", "channel"),
+    "diversification": ("state", "channel"),
+    "log_gdp": ("state",),
+    "stability": ("state",),
+    "threat": ("state", "power"),
+    "credibility_damage": ("state", "power"),
+    "standards": ("state", "power"),
+    "standards0": ("state", "power"),
+    "cooperation": ("state", "partner"),
+    "cooperation0": ("state", "partner"),
+    "water_cooperation": ("state", "partner"),
+    "water_cooperation0": ("state", "partner"),
+    "russia_gap": (),
+    "ruble": (),
+    "weapon_timer": ("state", "power", "channel"),
+    "weaponised": ("state", "power", "channel"),
+    "cooldown": ("state", "power"),
+    "guarantee_timer": ("state", "power"),
+    "guarantee_memory": ("state", "power"),
+    "leverage": ("state", "power", "channel"),
+    "withheld": ("state", "power", "channel"),
+    "harm": ("state", "power", "channel"),
+    "excused": ("state", "power", "channel"),
+    "cyclical": ("state", "power", "channel"),
+    "blame": ("state", "power", "channel"),
+    "opinion": ("state", "power"),
+    "water_stress": ("state",),
+    "bias": ("state", "pole"),
+}
+
+
 @dataclass
 class World:
-    """All stocks of one batch of members. Shapes are given after the member axis ``n``.
+    """All stocks of one batch of members. Shapes are given after the member axis ``n``
+    (machine-readable in :data:`WORLD_DIMS`).
 
     Attributes:
         alignment: ``(i, k)`` share of each state's orientation toward each pole.
         alignment0: ``(i, k)`` start alignment (the doctrine anchor's default).
         alignment_memory: ``(i, k)`` exponentially smoothed recent alignment (coercion trigger).
-        potential: ``(i, p, c)`` flow a power would provide absent disruption: its trend path
-            plus the capacity built by extra effort.
         trend_path: ``(i, p, c)`` the potential flow under baseline effort (drift and standards).
+        capacity: ``(i, p, c)`` extra capacity built by effort above baseline; depreciates.
+        potential: ``(i, p, c)`` flow a power would provide absent disruption,
+            ``max(trend_path + capacity, 0)``.
         flow: ``(i, p, c)`` realised flow this quarter.
         cut: ``(i, p, c)`` share of the potential still cut (recovers gradually after a disruption).
         flow0: ``(i, p, c)`` realised flow at the start.
         other: ``(i, c)`` flow from partners outside the model (constant).
         substitute: ``(i, c)`` flow other partners have taken over from disrupted ones.
         total: ``(i, c)`` all flows in the channel this quarter; ``total0`` at the start.
+        diversification: ``(i, c)`` durable rise of substitutability after coercion (new routes,
+            new destinations), fading slowly.
         log_gdp: ``(i,)`` log of the GDP index (0 at the start).
         stability: ``(i,)`` regime stability.
         threat: ``(i, p)`` threat perception.
-        credibility_damage: ``(p,)`` credibility lost to coercion, fading.
+        credibility_damage: ``(i, p)`` credibility each state has stopped granting a power after
+            its coercion, fading.
         standards: ``(i, p)`` share of technical standards by origin; ``standards0`` at start.
         cooperation: ``(i, j)`` regional cooperation; ``cooperation0`` at the start.
+        water_cooperation: ``(i, j)`` cooperation on shared rivers; ``water_cooperation0`` at the start.
         russia_gap: ``()`` Russia's output gap (log points).
+        ruble: ``()`` log of the ruble's real value in dollars relative to the start.
         weapon_timer: ``(i, p, c)`` quarters left of an endogenous weaponisation.
         weaponised: ``(i, p, c)`` weaponisation in force this quarter (0-1).
         cooldown: ``(i, p)`` quarters before p may coerce i again.
@@ -90,6 +143,14 @@ class World:
         guarantee_memory: ``(i, p)`` fading memory of guarantees.
         leverage: ``(i, p, c)`` leverage each power holds over each state.
         withheld: ``(i, p, c)`` flow a coercing power withholds (and could restore).
+        harm: ``(i, p, c)`` flow in channel ``c`` that power ``p``'s coercion cuts this quarter
+            (its own flows it withholds and other powers' flows cut at its instance).
+        excused: ``(i, p, c)`` flow of ``p`` lost (positive) or added because of other powers'
+            actions: the state does not hold it against ``p``.
+        cyclical: ``(i, p, c)`` flow of ``p`` lost (positive) to the market cycle, Russia's output
+            gap and the ruble: households feel it, governments look through it.
+        blame: ``(i, p, c)`` flow of other powers that ``p`` cut (positive), minus help ``p``
+            gave (as flow-equivalent): held against or credited to ``p``.
         opinion: ``(i, p)`` mean citizen favourability.
         water_stress: ``(i,)`` shortfall of water availability below normal.
         bias: ``(i, k)`` benchmark calibration of the hedging target.
@@ -99,8 +160,9 @@ class World:
     alignment: np.ndarray
     alignment0: np.ndarray
     alignment_memory: np.ndarray
-    potential: np.ndarray
     trend_path: np.ndarray
+    capacity: np.ndarray
+    potential: np.ndarray
     flow: np.ndarray
     cut: np.ndarray
     flow0: np.ndarray
@@ -108,6 +170,7 @@ class World:
     substitute: np.ndarray
     total: np.ndarray
     total0: np.ndarray
+    diversification: np.ndarray
     log_gdp: np.ndarray
     stability: np.ndarray
     threat: np.ndarray
@@ -116,7 +179,10 @@ class World:
     standards0: np.ndarray
     cooperation: np.ndarray
     cooperation0: np.ndarray
+    water_cooperation: np.ndarray
+    water_cooperation0: np.ndarray
     russia_gap: np.ndarray
+    ruble: np.ndarray
     weapon_timer: np.ndarray
     weaponised: np.ndarray
     cooldown: np.ndarray
@@ -124,6 +190,10 @@ class World:
     guarantee_memory: np.ndarray
     leverage: np.ndarray
     withheld: np.ndarray
+    harm: np.ndarray
+    excused: np.ndarray
+    cyclical: np.ndarray
+    blame: np.ndarray
     opinion: np.ndarray
     water_stress: np.ndarray
     bias: np.ndarray
@@ -136,6 +206,69 @@ class World:
     def nbytes(self) -> int:
         """Memory held by the arrays."""
         return sum(getattr(self, f.name).nbytes for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray))
+
+
+#: Dimensions of the fields of :class:`Effective` after the member axis.
+EFFECTIVE_DIMS: dict[str, tuple[str, ...]] = {
+    "effort": ("state", "power", "channel"),
+    "guaranteed": ("state", "power"),
+    "credibility": ("state", "power"),
+    "capability": ("power",),
+    "threat": ("state", "power"),
+    "cooperation": ("state", "partner"),
+    "water_governance": ("state",),
+    "russia_gap": (),
+    "ruble": (),
+    "substitutability": ("state", "channel"),
+}
+
+
+@dataclass
+class Effective:
+    """The quarter's *effective* values: the stocks of :class:`World` (or derived drivers) after
+    the scenario's changes, as the model used them this quarter.
+
+    Stocks keep their own dynamics beneath; these are what agents saw. Shapes after the member
+    axis are in :data:`EFFECTIVE_DIMS`; some fields may lack the member axis until
+    :meth:`completed` broadcasts them.
+
+    Attributes:
+        effort: ``(i, p, c)`` investment effort (1 = baseline).
+        guaranteed: ``(i, p)`` a guarantee in force (0-1).
+        credibility: ``(i, p)`` credibility each state grants each power.
+        capability: ``(p,)`` hard capability.
+        threat: ``(i, p)`` threat perception.
+        cooperation: ``(i, j)`` regional cooperation.
+        water_governance: ``(i,)`` technical water cooperation (0-1).
+        russia_gap: ``()`` Russia's output gap.
+        ruble: ``()`` the ruble's real dollar value (index, 1 = start).
+        substitutability: ``(i, c)`` the state's substitutability (before lock-in).
+        shortfall, stress_change, previous_total: working values of the step.
+    """
+
+    effort: np.ndarray | None = None
+    guaranteed: np.ndarray | None = None
+    credibility: np.ndarray | None = None
+    capability: np.ndarray | None = None
+    threat: np.ndarray | None = None
+    cooperation: np.ndarray | None = None
+    water_governance: np.ndarray | None = None
+    russia_gap: np.ndarray | None = None
+    ruble: np.ndarray | None = None
+    substitutability: np.ndarray | None = None
+    shortfall: np.ndarray | None = None
+    stress_change: np.ndarray | None = None
+    previous_total: np.ndarray | None = None
+
+    def completed(self, members: int) -> Effective:
+        """A copy whose declared fields all carry an explicit member axis (for outputs and agents)."""
+        sizes = {dim: len(labels) for dim, labels in DIMENSIONS.items()}
+        done = {}
+        for name, dims in EFFECTIVE_DIMS.items():
+            arr = getattr(self, name)
+            shape = (members, *(sizes[d] for d in dims))
+            done[name] = np.broadcast_to(np.asarray(arr, dtype=DTYPE).reshape((-1, *shape[1:])), shape)
+        return Effective(**done)
 
 
 def initial_world(params: ParamArrays) -> World:
@@ -161,14 +294,18 @@ def initial_world(params: ParamArrays) -> World:
     coop = bcast(n, params["cooperation.initial"])
     coop = 0.5 * (coop + np.swapaxes(coop, 1, 2))
 
+    level = params["water.cooperation_initial"].reshape(-1, 1, 1)
+    water_coop = bcast(n, np.broadcast_to(level, (level.shape[0], N_STATES, N_STATES)))
+    water_coop[:, np.arange(N_STATES), np.arange(N_STATES)] = 0.0
     zeros_ip = np.zeros((n, N_STATES, N_POWERS), DTYPE)
     zeros_ipc = np.zeros((n, N_STATES, N_POWERS, N_CHANNELS), DTYPE)
     return World(
         alignment=align,
         alignment0=align.copy(),
         alignment_memory=align.copy(),
-        potential=potential.astype(DTYPE),
         trend_path=potential.astype(DTYPE),
+        capacity=zeros_ipc.copy(),
+        potential=potential.astype(DTYPE),
         flow=potential.astype(DTYPE),
         cut=zeros_ipc.copy(),
         flow0=potential.astype(DTYPE),
@@ -176,15 +313,19 @@ def initial_world(params: ParamArrays) -> World:
         substitute=np.zeros((n, N_STATES, N_CHANNELS), DTYPE),
         total=total.astype(DTYPE),
         total0=total.astype(DTYPE),
+        diversification=np.zeros((n, N_STATES, N_CHANNELS), DTYPE),
         log_gdp=np.zeros((n, N_STATES), DTYPE),
         stability=bcast(n, params["regime.initial"]),
         threat=bcast(n, params["threat.initial"]),
-        credibility_damage=np.zeros((n, N_POWERS), DTYPE),
+        credibility_damage=zeros_ip.copy(),
         standards=standards,
         standards0=standards.copy(),
         cooperation=coop,
         cooperation0=coop.copy(),
+        water_cooperation=water_coop,
+        water_cooperation0=water_coop.copy(),
         russia_gap=np.zeros((n,), DTYPE),
+        ruble=np.zeros((n,), DTYPE),
         weapon_timer=np.zeros((n, N_STATES, N_POWERS, N_CHANNELS), np.int16),
         weaponised=zeros_ipc.copy(),
         cooldown=np.zeros((n, N_STATES, N_POWERS), np.int16),
@@ -192,6 +333,10 @@ def initial_world(params: ParamArrays) -> World:
         guarantee_memory=zeros_ip.copy(),
         leverage=zeros_ipc.copy(),
         withheld=zeros_ipc.copy(),
+        harm=zeros_ipc.copy(),
+        excused=zeros_ipc.copy(),
+        cyclical=zeros_ipc.copy(),
+        blame=zeros_ipc.copy(),
         opinion=zeros_ip.copy(),
         water_stress=np.zeros((n, N_STATES), DTYPE),
         bias=np.zeros_like(align),
