@@ -19,10 +19,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from casim.check import episode_scenarios, evaluate
+from casim.check import episode_runs, evaluate
 from casim.facts import FACTS
 from casim.paramfile import load_parameters
-from casim.runner import simulate_pair
 
 
 def main() -> None:
@@ -43,10 +42,7 @@ def main() -> None:
         p = table[path]
         table[path] = replace(p, low=np.full_like(p.low, low), high=np.full_like(p.high, high))
     params = replace(params, params=table)
-    runs = {
-        name: simulate_pair(scenario, members=args.members, seed=args.seed, executor="auto", params=params).paired
-        for name, scenario in episode_scenarios(True).items()
-    }
+    runs = episode_runs(args.members, args.seed, executor="auto", params=params)
     accepted = np.ones(args.members, dtype=bool)
     print(f"{args.members} members drawn from the documented ranges, seed {args.seed}\n")
     print("share of members in which each fact holds:")

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from casim.appserver import ENV_SCENARIO, assets_dir, command, environment, free_port
 from casim.cli import app
+from casim.experiment import run_experiment
 from casim.names import CHANNELS
 from casim.paramfile import load_parameters
-from casim.runner import simulate_pair
 from casim.scenario import load_scenario
 from helpers import LIBRARY, short_scenario
 
@@ -54,12 +54,12 @@ def test_size_lever_scales_each_event_from_no_change(casim_app):
 
 def test_size_one_is_the_scenario_as_written_and_bigger_is_stronger(casim_app, tmp_path):
     scenario = load_scenario(short_scenario(tmp_path, horizon=12)).model_copy(update={"members": 4})
-    as_written = simulate_pair(scenario, executor="serial").paired
-    same = simulate_pair(casim_app.with_levers(scenario, 1.0, 0, 4), executor="serial").paired
+    as_written = run_experiment(scenario, executor="serial").paired
+    same = run_experiment(casim_app.with_levers(scenario, 1.0, 0, 4), executor="serial").paired
     np.testing.assert_array_equal(as_written.alignment.values, same.alignment.values)
     dips = []
     for size in (0.5, 1.0, 2.0):
-        paired = simulate_pair(casim_app.with_levers(scenario, size, 0, 4), executor="serial").paired
+        paired = run_experiment(casim_app.with_levers(scenario, size, 0, 4), executor="serial").paired
         gdp = paired.gdp_index.sel(state="Tajikistan")
         dips.append(float((gdp.sel(case="scenario") - gdp.sel(case="baseline")).median("member").min()))
     assert dips[0] > dips[1] > dips[2] and dips[2] < 1.6 * dips[1]
@@ -69,13 +69,13 @@ def test_size_one_is_the_scenario_as_written_and_bigger_is_stronger(casim_app, t
 def test_every_library_scenario_runs_with_the_levers_at_their_limits(casim_app, name):
     scenario = load_scenario(LIBRARY / f"{name}.yaml")
     for size, delay in ((2.0, 12), (0.0, 0)):
-        paired = simulate_pair(casim_app.with_levers(scenario, size, delay, 2), executor="serial").paired
+        paired = run_experiment(casim_app.with_levers(scenario, size, delay, 2), executor="serial").paired
         assert np.isfinite(paired.alignment.values).all()
 
 
 def test_size_zero_gives_the_baseline_and_delay_moves_events(casim_app, tmp_path):
     scenario = load_scenario(short_scenario(tmp_path, horizon=12))
-    paired = simulate_pair(casim_app.with_levers(scenario, 0.0, 0, 4), executor="serial").paired
+    paired = run_experiment(casim_app.with_levers(scenario, 0.0, 0, 4), executor="serial").paired
     np.testing.assert_array_equal(
         paired.alignment.sel(case="scenario").values, paired.alignment.sel(case="baseline").values
     )
@@ -86,7 +86,7 @@ def test_size_zero_gives_the_baseline_and_delay_moves_events(casim_app, tmp_path
 
 def test_key_numbers_show_the_crackdown_pulling_tajikistan_from_russia(casim_app, tmp_path):
     scenario = load_scenario(short_scenario(tmp_path, horizon=12))
-    paired = simulate_pair(casim_app.with_levers(scenario, 1.0, 0, 6), executor="serial").paired
+    paired = run_experiment(casim_app.with_levers(scenario, 1.0, 0, 6), executor="serial").paired
     table = casim_app.key_numbers(paired, "Tajikistan")
     russia = table[table.index("<td>Russia</td>") :].split("</tr>")[0]
     at_peak = float(russia.split("<td>")[2].split("</td>")[0])

@@ -9,10 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 import casim.check
-from casim.check import NULL_MODELS, episode_scenarios, evaluate, run_check
+from casim.check import NULL_MODELS, episode_runs, evaluate, run_check
 from casim.cli import app
 from casim.facts import FACTS, KINDS, Fact
-from casim.runner import simulate_pair
 
 runner = CliRunner()
 
@@ -43,15 +42,14 @@ def test_at_least_six_facts_test_responses_to_documented_episodes():
 def _frozen_runs(members: int = 8) -> dict:
     """Every episode run with every quarter replaced by the start: a model that never moves."""
     runs = {}
-    for name, scenario in episode_scenarios(False).items():
-        paired = simulate_pair(scenario, members=members, seed=5, executor="serial").paired
+    for name, paired in episode_runs(members, 5, sample_ranges=False).items():
+        frozen = {
+            k: np.broadcast_to(v.isel(quarter=[0]), v.shape).copy()
+            for k, v in paired.data_vars.items()
+            if "quarter" in v.dims
+        }
         runs[name] = paired.copy(
-            data={
-                k: np.broadcast_to(v.isel(quarter=[0]), v.shape).copy()
-                for k, v in paired.data_vars.items()
-                if "quarter" in v.dims
-            }
-            | {k: v for k, v in paired.data_vars.items() if "quarter" not in v.dims}
+            data={**frozen, **{k: v for k, v in paired.data_vars.items() if "quarter" not in v.dims}}
         )
     return runs
 

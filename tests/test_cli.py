@@ -12,7 +12,7 @@ import xarray as xr
 from typer.testing import CliRunner
 
 from casim.cli import app
-from casim.runner import is_complete
+from casim.results_folder import is_complete
 from helpers import LIBRARY, short_scenario
 
 SHOCK = LIBRARY / "remittance_shock.yaml"

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from casim.experiment import run_experiment
 from casim.results import difference
-from casim.runner import simulate_pair
 from casim.scenario import load_scenario
 
 LIBRARY = Path(__file__).resolve().parents[1] / "scenarios"
@@ -23,7 +23,7 @@ LIBRARY = Path(__file__).resolve().parents[1] / "scenarios"
 
 @functools.cache
 def run(name: str):
-    paired = simulate_pair(load_scenario(LIBRARY / f"{name}.yaml"), members=20, seed=1).paired
+    paired = run_experiment(load_scenario(LIBRARY / f"{name}.yaml"), members=20, seed=1).paired
     return paired, difference(paired)
 
 
@@ -218,7 +218,7 @@ def test_ruble_effect_follows_the_sourced_elasticities():
     from casim.paramfile import load_parameters
 
     scenario = load_scenario(LIBRARY / "ruble_crisis.yaml").resolved(sample_ranges=False, horizon=8)
-    paired = simulate_pair(scenario, members=6, seed=3).paired
+    paired = run_experiment(scenario, members=6, seed=3).paired
     params = load_parameters()
     eps_y = float(params.value("economy.remittance_elasticity"))
     eps_fx = float(params.value("economy.remittance_fx_elasticity"))

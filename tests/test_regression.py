@@ -1,7 +1,8 @@
 """Regression: every library scenario gives the results recorded in tests/data (a small run of each).
 
-The snapshot was made before the refactoring of issue 10 and is updated only by deliberate
-model changes (``python tests/test_regression.py --update``, with the reason in the commit).
+The snapshot was made before the refactoring of issue 10 (with the runner it replaced, whose
+results ``casim.experiment.run_experiment`` reproduces bit for bit) and is updated only by
+deliberate model changes (``python tests/test_regression.py --update``, with the reason in the commit).
 On a machine with the same CPU features and NumPy version as the snapshot, every output must
 be bit-identical (sha256 of its bytes); elsewhere NumPy's vectorised functions may round
 differently in the last bit, so stored values of the headline outputs are compared to
@@ -38,18 +39,11 @@ def scenario_files() -> list[Path]:
 
 def small_run(path: Path):
     """The paired ensemble of a short run of a library scenario."""
+    from casim.experiment import run_experiment
     from casim.scenario import load_scenario
 
-    try:
-        from casim.experiment import run_experiment
-
-        scenario = load_scenario(path).resolved(horizon=HORIZON)
-        return run_experiment(scenario, members=MEMBERS, seed=SEED, executor="serial").paired
-    except ImportError:  # the snapshot was first made before casim.experiment existed
-        from casim.runner import simulate_pair
-
-        scenario = load_scenario(path).resolved(horizon=HORIZON)
-        return simulate_pair(scenario, members=MEMBERS, seed=SEED, executor="serial").paired
+    scenario = load_scenario(path).resolved(horizon=HORIZON)
+    return run_experiment(scenario, members=MEMBERS, seed=SEED, executor="serial").paired
 
 
 def digests(paired) -> dict[str, str]:

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import casim.api
+from casim.experiment import run_experiment
 from casim.results import open_ensemble, summarise
-from casim.runner import simulate_pair
 from casim.scenario import load_scenario
 from casim.store import output_bytes
 
@@ -24,9 +24,9 @@ def scenario():
 
 @pytest.mark.parametrize("executor", ["serial", "processes"])
 def test_streamed_ensemble_equals_the_in_memory_one(tmp_path, monkeypatch, scenario, executor):
-    memory = simulate_pair(scenario, members=23, seed=4, executor="serial")
+    memory = run_experiment(scenario, members=23, seed=4, executor="serial")
     monkeypatch.setattr(casim.api, "DEFAULT_CHUNK", 6)  # four chunks, written as they finish
-    streamed = simulate_pair(scenario, members=23, seed=4, executor=executor, store=tmp_path / "e.nc")
+    streamed = run_experiment(scenario, members=23, seed=4, executor=executor, store=tmp_path / "e.nc")
     try:
         assert list(streamed.paired.data_vars) == list(memory.paired.data_vars)
         for name in memory.paired.data_vars:
@@ -39,7 +39,7 @@ def test_streamed_ensemble_equals_the_in_memory_one(tmp_path, monkeypatch, scena
 
 
 def test_stored_file_reopens_with_xarray(tmp_path, scenario):
-    run = simulate_pair(scenario, members=3, seed=1, store=tmp_path / "e.nc")
+    run = run_experiment(scenario, members=3, seed=1, store=tmp_path / "e.nc")
     run.close()
     with open_ensemble(tmp_path / "e.nc") as ds:
         assert list(ds.case.values) == ["baseline", "scenario"]

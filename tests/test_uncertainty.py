@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from casim.api import DRAWS, parameter_draws, simulate
 from casim.cli import app
+from casim.experiment import run_experiment
 from casim.paramfile import load_parameters
 from casim.results import NEGLIGIBLE, change_table, format_change, peak_quarter
-from casim.runner import simulate_pair
 from casim.scenario import load_scenario, loads_scenario
 from casim.spec import RunSpec
 from helpers import LIBRARY, short_scenario
@@ -150,8 +150,8 @@ def test_cli_prints_peak_horizon_and_mean_and_approx_zero(tmp_path):
 
 def test_sampled_ranges_give_wider_bands_than_seed_noise():
     scenario = load_scenario(LIBRARY / "remittance_shock.yaml").resolved(horizon=16, members=30, seed=3)
-    sampled = change_table(simulate_pair(scenario, executor="serial").paired)
-    fixed = change_table(simulate_pair(scenario.resolved(sample_ranges=False), executor="serial").paired)
+    sampled = change_table(run_experiment(scenario, executor="serial").paired)
+    fixed = change_table(run_experiment(scenario.resolved(sample_ranges=False), executor="serial").paired)
     pick = lambda t: t[(t.state == "Tajikistan") & (t.pole == "Russia")].iloc[0]  # noqa: E731
     width = lambda r: r.peak_p95 - r.peak_p05  # noqa: E731
     assert width(pick(sampled)) > 3 * width(pick(fixed))

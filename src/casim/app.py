@@ -25,11 +25,11 @@ import xarray as xr
 
 from casim.appserver import ENV_SCENARIO
 from casim.errors import CasimError
+from casim.experiment import run_experiment
 from casim.library import first_sentence, scenario_dir
 from casim.names import POLES, STATES
 from casim.plots import footer, plot_alignment
 from casim.results import NEGLIGIBLE, peak_quarter
-from casim.runner import simulate_pair
 from casim.scenario import Scenario, load_scenario
 
 DEFAULT = "remittance_shock"
@@ -172,7 +172,7 @@ runs = solara.reactive(0)
 def run() -> None:
     """Simulate the scenario with the current levers and store the result."""
     scenario = with_levers(scenarios[chosen.value], size.value, delay.value, members.value)
-    paired = simulate_pair(scenario, executor="serial").paired
+    paired = run_experiment(scenario, executor="serial").paired
     label = f"{chosen.value}, size {size.value:.1f}, delay {delay.value} quarters, {members.value} members"
     result.set(Result(paired.load(), label))
     runs.set(runs.value + 1)

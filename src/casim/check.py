@@ -1,6 +1,6 @@
 """``casim check``: does the model reproduce what the sources document?
 
-Runs the baseline and the library episodes the facts need, by default with every member
+Runs the library episodes the facts need against their common baseline, by default with every member
 drawing its parameters from their documented ranges (so the facts must hold across the
 stated uncertainty, not at one tuned point), and evaluates every fact of
 :mod:`casim.facts`. Parameters can be pinned for the whole check (``--set PATH=VALUE``, the
@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from casim.experiment import run_experiment
 from casim.facts import EPISODES, FACTS, Fact
 from casim.library import scenario_dir
-from casim.runner import simulate_pair
+from casim.parameters import ParameterSet
 from casim.scenario import Scenario, load_scenario
 
 Progress = Callable[[int, int], None]
@@ -69,9 +70,9 @@ class FactResult:
 
 
 def episode_scenarios(sample_ranges: bool, overrides: Mapping[str, Any] | None = None) -> dict[str, Scenario]:
-    """The library scenarios the facts need (the baseline first), resolved for a check."""
+    """The library scenarios the facts need, resolved for a check."""
     out = {}
-    for name in ("baseline", *EPISODES):
+    for name in EPISODES:
         scenario = load_scenario(scenario_dir() / f"{name}.yaml")
         assumptions = {**scenario.assumptions, **(overrides or {})}
         out[name] = scenario.resolved(sample_ranges=sample_ranges).model_copy(update={"assumptions": assumptions})
@@ -111,13 +112,24 @@ def run_check(
     Raises:
         CasimError: if an override names no parameter or breaks its bounds.
     """
+    return evaluate(FACTS, episode_runs(members, seed, sample_ranges, overrides, progress))
+
+
+def episode_runs(
+    members: int,
+    seed: int,
+    sample_ranges: bool = True,
+    overrides: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+    executor: str = "serial",
+    params: ParameterSet | None = None,
+) -> dict:
+    """Every episode the facts need against the common baseline, one experiment: ``{name: paired}``."""
     scenarios = episode_scenarios(sample_ranges, overrides)
-    runs = {}
-    for k, (name, scenario) in enumerate(scenarios.items()):
-        runs[name] = simulate_pair(scenario, members=members, seed=seed, executor="serial").paired
-        if progress is not None:
-            progress(k + 1, len(scenarios))
-    return evaluate(FACTS, runs)
+    experiment = run_experiment(
+        list(scenarios.values()), members=members, seed=seed, executor=executor, progress=progress, params=params
+    )
+    return {name: experiment.pair(case) for name, case in zip(scenarios, experiment.names, strict=True)}
 
 
 def report_frame(results: list[FactResult]) -> pd.DataFrame:

@@ -1,15 +1,15 @@
 """Comparing scenarios on common random numbers.
 
-Every scenario runs on the same member seeds as the others and as the baseline, so the
-differences between scenarios are not blurred by different draws. Inputs may be
-scenario files or saved results folders (``casim run`` output); folders fix the seed and
-the members the files are run with. Scenarios whose baselines are identical (same
-parameters, assumptions and uncertainty) share one baseline run.
+Every scenario runs on the same member seeds and parameter draws as the others and as the
+baseline (one :func:`casim.experiment.run_experiment`), so the differences between
+scenarios are not blurred by different draws. Inputs may be scenario files or saved
+results folders (``casim run`` output, read with :func:`casim.results_folder.read_run`);
+folders fix the seed and the members the files are run with. Scenarios whose baselines are
+identical (same parameters, assumptions and uncertainty) share one baseline run.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +17,9 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from casim.api import run_members, to_dataset
 from casim.errors import CasimError
-from casim.paramfile import parameter_hash
-from casim.results import ENSEMBLE_FILE, load_ensemble, pair
-from casim.runner import is_complete
+from casim.experiment import run_experiment
+from casim.results_folder import build_manifest, read_run
 from casim.scenario import Scenario, load_scenario
 
 Progress = Callable[[int, int], None]
@@ -36,6 +34,8 @@ class Comparison:
         sources: ``{scenario name: file or folder it came from}``.
         scenarios: ``{scenario name: resolved scenario}`` (from the file, or the folder's copy).
         seed: The common seed.
+        member_ids: The common members.
+        parameter_hashes: A hash of each run's parameter sets.
         notes: Remarks to show the user (e.g. scenarios with different baselines).
     """
 
@@ -43,6 +43,8 @@ class Comparison:
     sources: dict[str, str]
     scenarios: dict[str, Scenario]
     seed: int
+    member_ids: list[int] = field(default_factory=list)
+    parameter_hashes: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -70,23 +72,6 @@ class Comparison:
         return pd.concat(frames, ignore_index=True)
 
 
-def _from_folder(path: Path) -> tuple[Scenario, xr.Dataset]:
-    if not is_complete(path):
-        raise CasimError(
-            str(path),
-            0,
-            0,
-            "",
-            "not a complete casim results folder (no manifest.json and "
-            f"{ENSEMBLE_FILE}); give a scenario file or a folder written by casim run",
-        )
-    from casim.scenario import validate_document
-    from casim.yamlsrc import load_yaml
-
-    scenario = validate_document(load_yaml(path / "scenario.yaml"), str(path / "scenario.yaml"))
-    return scenario, load_ensemble(path)
-
-
 def gather(
     inputs: Sequence[str | Path],
     *,
@@ -98,7 +83,8 @@ def gather(
     """Run (or load) every input on common members and seed.
 
     Scenario files draw their parameters from their ranges (each member the same draws in every
-    scenario: common parameter draws) unless ``fixed``.
+    scenario: common parameter draws) unless ``fixed``; they run as one experiment
+    (:func:`casim.experiment.run_experiment`), sharing baselines where they can.
 
     Raises:
         CasimError: for unreadable inputs, folders that disagree on seed, members, start or
@@ -106,24 +92,23 @@ def gather(
     """
     if len(inputs) < 1:
         raise CasimError("", 0, 0, "", "give at least one scenario file or results folder")
-    loaded: dict[str, tuple[Scenario, xr.Dataset | None, str]] = {}
+    loaded: list[tuple[Scenario, xr.Dataset | None, str, dict]] = []
     for item in inputs:
         path = Path(item)
-        scenario, data = _from_folder(path) if path.is_dir() else (load_scenario(path), None)
-        if fixed and data is None:
-            scenario = scenario.resolved(sample_ranges=False)
-        name, k = scenario.name, 2
-        while name in loaded:
-            name, k = f"{scenario.name}-{k}", k + 1
-        loaded[name] = (scenario, data, str(path))
+        if path.is_dir():
+            scenario, data, manifest = read_run(path)
+            loaded.append((scenario, data, str(path), manifest.get("parameter_hash", {})))
+        else:
+            scenario = load_scenario(path)
+            loaded.append((scenario.resolved(sample_ranges=False) if fixed else scenario, None, str(path), {}))
 
-    folders = {n: d for n, (_, d, _) in loaded.items() if d is not None}
+    folders = [(s, d) for s, d, _, _ in loaded if d is not None]
     if folders:
-        seeds = {int(d.attrs["seed"]) for d in folders.values()}
-        memberships = {tuple(int(m) for m in d.member.values) for d in folders.values()}
+        seeds = {int(d.attrs["seed"]) for _, d in folders}
+        memberships = {tuple(int(m) for m in d.member.values) for _, d in folders}
         if len(seeds) > 1 or len(memberships) > 1:
             raise CasimError(
-                ", ".join(loaded[n][2] for n in folders),
+                ", ".join(src for _, d, src, _ in loaded if d is not None),
                 0,
                 0,
                 "",
@@ -137,84 +122,57 @@ def gather(
         if members is not None and members != len(ids):
             raise CasimError("--members", 0, 0, "", f"the results folders hold {len(ids)} members")
     else:
-        first = next(iter(loaded.values()))[0]
-        common_seed = first.seed if seed is None else seed
-        ids = list(range(members or first.members))
-
-    timing = {(s.start_quarter(), s.horizon) for s, _, _ in loaded.values()}
-    if len(timing) > 1:
+        common_seed = loaded[0][0].seed if seed is None else seed
+        ids = list(range(members or loaded[0][0].members))
+    if len({(s.start_quarter(), s.horizon) for s, _, _, _ in loaded}) > 1:
         raise CasimError(
-            ", ".join(src for _, _, src in loaded.values()),
+            ", ".join(src for _, _, src, _ in loaded),
             0,
             0,
             "",
             "the scenarios differ in start or horizon; a comparison needs the same ones",
         )
 
+    to_run = [s for s, d, _, _ in loaded if d is None]
+    experiment = run_experiment(to_run, members=ids, seed=common_seed, progress=progress) if to_run else None
     runs: dict[str, xr.Dataset] = {}
-    baselines: dict[str, xr.Dataset] = {}
-    to_run = [n for n, (_, d, _) in loaded.items() if d is None]
-    total = 2 * len(ids) * len(to_run)
-    done = 0
-
-    def report(n: int, _total: int) -> None:
-        if progress is not None:
-            progress(done + n, total)
-
-    hashes: set[str] = set()
-    for name, (scenario, data, _) in loaded.items():
-        if data is not None:
-            runs[name] = data
-            continue
-        scenario = scenario.resolved(seed=common_seed)
-        base_spec, spec = scenario.baseline_runspec(), scenario.to_runspec()
-        key = parameter_hash(base_spec.params) + repr(sorted(base_spec.uncertain)) + str(base_spec.sample_ranges)
-        hashes.add(key)
-        if key not in baselines:
-            member_ids, data_ = run_members(base_spec, ids, common_seed, progress=report)
-            baselines[key] = to_dataset(base_spec, member_ids, data_, common_seed)
-        done += len(ids)
-        member_ids, data_ = run_members(spec, ids, common_seed, progress=report)
-        done += len(ids)
-        paired = pair(baselines[key], to_dataset(spec, member_ids, data_, common_seed))
-        runs[name] = paired
-        loaded[name] = (scenario, None, loaded[name][2])
+    scenarios: dict[str, Scenario] = {}
+    sources: dict[str, str] = {}
+    hashes: dict[str, str] = {}
+    fresh = iter(experiment.names if experiment else [])
+    for scenario, data, source, folder_hashes in loaded:
+        name, k = scenario.name, 2
+        while name in runs:
+            name, k = f"{scenario.name}-{k}", k + 1
+        if data is None:
+            case = next(fresh)
+            runs[name], scenarios[name] = experiment.pair(case), experiment.scenarios[case]
+            hashes[name] = experiment.parameter_hashes[case]
+            hashes[f"{name}:baseline"] = experiment.parameter_hashes[experiment.baseline_of[case]]
+        else:
+            runs[name], scenarios[name] = data, scenario
+            hashes.update({f"{name}:{k}": v for k, v in folder_hashes.items()})
+        sources[name] = source
     notes = []
-    if len(hashes) > 1:
+    if experiment is not None and len(set(experiment.baseline_of.values())) > 1:
         notes.append(
             "some scenarios change 'assumptions', so their baselines differ; each difference is taken "
             "against the scenario's own baseline, and the figures draw the first scenario's baseline"
         )
-    return Comparison(
-        runs=runs,
-        sources={n: src for n, (_, _, src) in loaded.items()},
-        scenarios={n: s for n, (s, _, _) in loaded.items()},
-        seed=int(common_seed),
-        notes=notes,
-    )
+    return Comparison(runs, sources, scenarios, int(common_seed), ids, hashes, notes)
 
 
 def comparison_manifest(comp: Comparison, files: list[str], command: str, timings: dict[str, float]) -> dict:
-    """Provenance of a comparison folder."""
-    from casim import __version__
-    from casim.runner import dependency_versions
-
-    first = comp.runs[comp.names[0]]
-    ids = [int(m) for m in first.member.values]
-    return {
-        "casim_version": __version__,
-        "scenarios": comp.names,
-        "sources": comp.sources,
-        "seed": comp.seed,
-        "members": len(ids),
-        "member_ids": [ids[0], ids[-1]] if len(ids) > 20 else ids,
-        "notes": comp.notes,
-        "command_line": command,
-        "dependencies": dependency_versions(),
-        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
-        "files": sorted(files),
-    }
-
-
-def write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    """The manifest of a comparison folder (:func:`casim.results_folder.build_manifest`)."""
+    return build_manifest(
+        "compare",
+        scenarios=comp.scenarios,
+        seed=comp.seed,
+        member_ids=comp.member_ids,
+        files=files,
+        parameter_hash=comp.parameter_hashes,
+        command=command,
+        sources=comp.sources,
+        timings=timings,
+        extra={"notes": comp.notes},
+    )

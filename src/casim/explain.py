@@ -39,6 +39,7 @@ import pandas as pd
 import xarray as xr
 
 from casim.counterfactual import Counterfactual
+from casim.experiment import run_experiment
 from casim.government import CHANNEL_FIELDS, FIELD_PLAYER, PLAYERS
 from casim.model import CentralAsiaModel
 from casim.names import CHANNELS, POLES, STATES
@@ -213,18 +214,19 @@ def explain(
         permutations: Permutations sampled beyond that (rounded down to antithetic pairs).
         progress: Called with ``(coalition rows done, rows total)``.
     """
-    scn = scenario.resolved(members=members, seed=seed)
-    ids = np.arange(scn.members)
-    base_spec, scen_spec = scn.baseline_runspec(), scn.to_runspec()
-    reference = CentralAsiaModel(base_spec, ids, scn.seed, outputs=["alignment"], log_inputs=True)
-    v_none = reference.run()["alignment"]
-    full = CentralAsiaModel(scen_spec, ids, scn.seed, outputs=["alignment"], log_inputs=True)
-    v_all = full.run()["alignment"]
-    active = active_players(reference.input_log.data, full.input_log.data)
+    runs = run_experiment(scenario, members=members, seed=seed, outputs=["alignment"], log_inputs=True)
+    scn, case = runs.scenario, runs.names[0]
+    base_case = runs.baseline_of[case]
+    ids = np.asarray(runs.data.member.values)
+    scen_spec = runs.specs[case]
+    v_none = runs.data.alignment.sel(case=base_case).values
+    v_all = runs.data.alignment.sel(case=case).values
+    reference_log, scenario_log = runs.inputs[base_case], runs.inputs[case]
+    active = active_players(reference_log, scenario_log)
     values: dict[frozenset, np.ndarray] = {}
     # Screening: each active player alone (these runs also serve the exact split).
     alone = (
-        _run_coalitions(scen_spec, scn.seed, ids, [frozenset([p]) for p in active], reference.input_log.data, progress)
+        _run_coalitions(scen_spec, scn.seed, ids, [frozenset([p]) for p in active], reference_log, progress)
         if active
         else {}
     )
@@ -244,7 +246,7 @@ def explain(
     values = {frozenset(): v_none, everyone: v_all, **alone}
     todo = [players_of(s) for s in subsets if players_of(s) not in values]
     if todo:
-        values.update(_run_coalitions(scen_spec, scn.seed, ids, todo, reference.input_log.data, progress))
+        values.update(_run_coalitions(scen_spec, scn.seed, ids, todo, reference_log, progress))
     value = {s: values[players_of(s)] for s in subsets}
     contributions = np.zeros((k, *v_all.shape))
     if method == "exact":

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from casim.errors import CasimError
 from casim.names import POLES, STATES
-from casim.results import ENSEMBLE_FILE, QUANTILES, open_ensemble, peak_quarter, quantiles
+from casim.results import QUANTILES, peak_quarter, quantiles
+from casim.results_folder import read_contents, read_manifest, write_text_atomic
 
 REPORT_FILE = "report.html"
 FIGURES = (
@@ -118,14 +118,11 @@ def _soft_power_table(paired: xr.Dataset, quarter: int) -> str:
     return f"<table><tr><th></th>{head}</tr><tr><td>change in soft power</td>{cells}</tr></table>"
 
 
-def _explanation(folder: Path, members: int) -> str:
+def _explanation(scenario, members: int) -> str:
     """Per-channel explanation: a figure for the state that moved most and a table for every state."""
     from casim.explain import explain
     from casim.plots import explain_figure
-    from casim.scenario import validate_document
-    from casim.yamlsrc import load_yaml
 
-    scenario = validate_document(load_yaml(folder / "scenario.yaml"), str(folder / "scenario.yaml"))
     expl = explain(scenario, members=members)
     moved = np.abs(expl.total.mean(axis=0)).sum(axis=2).max(axis=0)  # (state,)
     top = STATES[int(moved.argmax())]
@@ -174,25 +171,13 @@ def build_report(folder: str | Path, manifest: dict | None = None, explain_membe
     from casim import __version__
 
     folder = Path(folder)
-    if not (folder / ENSEMBLE_FILE).is_file() or not (folder / "scenario.yaml").is_file():
-        raise CasimError(
-            str(folder),
-            0,
-            0,
-            "",
-            "not a casim results folder (no ensemble.nc and scenario.yaml); give a folder written by casim run",
-        )
-    if manifest is None:
-        try:
-            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            raise CasimError(str(folder / "manifest.json"), 0, 0, "", f"cannot read the manifest: {err}") from None
-    import yaml
-
-    scenario = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
-    with open_ensemble(folder / ENSEMBLE_FILE) as ds:
+    resolved, ds = read_contents(folder, lazy=True)
+    with ds:
+        if manifest is None:
+            manifest = read_manifest(folder)
         paired = ds[["alignment", "gdp_index", "remittances", "regime_stability", "soft_power"]].load()
         labels = [str(x) for x in ds["label"].values]
+    scenario = resolved.to_yaml_dict()
     diff = paired.alignment.sel(case="scenario") - paired.alignment.sel(case="baseline")
     peak = int(peak_quarter(diff, over=("state", "pole")))
     e = html.escape
@@ -217,7 +202,7 @@ def build_report(folder: str | Path, manifest: dict | None = None, explain_membe
         for name, caption in FIGURES
         if (folder / name).is_file()
     )
-    explanation = _explanation(folder, explain_members) if explain_members else "<p>(left out)</p>"
+    explanation = _explanation(resolved, explain_members) if explain_members else "<p>(left out)</p>"
     man_rows = "".join(
         f"<tr><td>{e(k)}</td><td style='text-align:left'>{e(json.dumps(v) if isinstance(v, (dict, list)) else str(v))}</td></tr>"
         for k, v in manifest.items()
@@ -251,14 +236,10 @@ and the share of members where it rises.</p>
 def write_report(folder: str | Path, out: str | Path | None = None, explain_members: int = 20) -> Path:
     """Write ``report.html`` into ``folder`` (or to ``out``); returns its path."""
     target = Path(out) if out is not None else Path(folder) / REPORT_FILE
-    text = build_report(folder, explain_members=explain_members)
-    tmp = target.with_name(target.name + ".partial")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
-    return target
+    return write_text_atomic(target, build_report(folder, explain_members=explain_members))
 
 
-def write_report_into(run, temp: Path, manifest: dict) -> list[str]:
+def write_report_into(experiment, temp: Path, manifest: dict) -> list[str]:
     """Hook for ``casim run --report``: write the report inside the run's folder as it is written."""
     (temp / REPORT_FILE).write_text(build_report(temp, manifest), encoding="utf-8")
     return [REPORT_FILE]

@@ -1,0 +1,120 @@
+"""What every ``casim`` command shares: the Typer app, the consoles, error handling, progress.
+
+The commands live in :mod:`casim.cli_run` (run, validate, schema, list),
+:mod:`casim.cli_analysis` (compare, explain, check, params) and :mod:`casim.cli_classroom`
+(app, report, exercise); :mod:`casim.cli` assembles them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from casim.errors import CasimError
+
+app = typer.Typer(
+    name="casim",
+    help="Scenario engine for Central Asia's geopolitics: run, compare and explain scenarios.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+# Text from users and files may contain brackets: never read it as Rich markup unless asked.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+BAD_INPUT, FAILED, INTERRUPTED = 2, 1, 130
+FIXED_HELP = (
+    "Keep every parameter at its value (default: each member draws the parameters from their documented "
+    "ranges, so the bands show what the ranges imply)."
+)
+
+
+def fixed_scenario(scenario, fixed: bool):
+    """The scenario with its parameters kept at their values when ``--fixed`` is given."""
+    return scenario.resolved(sample_ranges=False) if fixed else scenario
+
+
+@contextlib.contextmanager
+def handled() -> Iterator[None]:
+    """Turn bad input into messages and exit codes instead of tracebacks."""
+    try:
+        yield
+    except CasimError as error:
+        for issue in error.issues:
+            err.print(f"[red]error[/red] {escape(str(issue))}", markup=True)
+        raise typer.Exit(BAD_INPUT) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing was kept")
+        raise typer.Exit(INTERRUPTED) from None
+
+
+def command_line() -> str:
+    return "casim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def scenario_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        else:
+            files.append(path)
+    return files
+
+
+def progress_bar(quiet: bool):
+    """A progress bar on stderr (or nothing when quiet)."""
+    if quiet:
+        return contextlib.nullcontext(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def track(bar, description: str):
+    if bar is None:
+        return None
+    task = bar.add_task(description, total=None)
+
+    def report(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return report
+
+
+def parse_settings(items: list[str] | None) -> dict[str, float]:
+    """``PATH=VALUE`` pairs of ``--set`` as overrides; raises CasimError naming the bad item."""
+    settings: dict[str, float] = {}
+    for item in items or []:
+        path, sep, raw = item.partition("=")
+        if not sep or not path.strip():
+            raise CasimError("--set", 0, 0, "", f"expected PATH=VALUE (e.g. alignment.adjustment=0), got '{item}'")
+        try:
+            settings[path.strip()] = float(raw)
+        except ValueError:
+            raise CasimError("--set", 0, 0, path.strip(), f"expected a number after '=', got '{raw}'") from None
+    if settings:
+        from casim.parameters import ParameterError
+        from casim.paramfile import load_parameters
+
+        try:
+            load_parameters().with_overrides(settings)
+        except ParameterError as error:
+            raise CasimError("--set", 0, 0, error.path, error.detail, suggestion=error.suggestion) from None
+    return settings

@@ -1,0 +1,162 @@
+"""``casim run``, ``validate``, ``schema`` and ``list``: running scenarios and checking their files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from casim.cli_common import (
+    BAD_INPUT,
+    FIXED_HELP,
+    app,
+    command_line,
+    err,
+    fixed_scenario,
+    handled,
+    out,
+    progress_bar,
+    scenario_files,
+    track,
+)
+from casim.errors import CasimError
+
+
+def print_change_table(table, scenario: str, sampled: bool, quiet: bool = False) -> None:
+    """One table per state: change in alignment versus the baseline at its peak, at the horizon and
+    on average over the run, each with its 90 % band ("≈0" when the band lies within ±0.001)."""
+    from casim.results import NEGLIGIBLE, format_change
+
+    if quiet:
+        return
+    how = "parameters drawn from their ranges" if sampled else "parameters fixed at their values (--fixed)"
+    out.print(f"\nChange in alignment versus the baseline: {scenario} ({how})")
+    out.print(
+        "median of member-by-member differences (at the peak: with its quarter), below it the 90 % band;\n"
+        f"≈0: the band lies within ±{NEGLIGIBLE:g}; up/down: share of members whose change at the peak "
+        f"exceeds ±{NEGLIGIBLE:g}\n"
+    )
+    for state, rows in table.groupby("state", sort=False):
+        t = Table(title=state, title_justify="left", show_edge=False, pad_edge=False)
+        for col in ("toward", "at the peak", "at the horizon", "run mean", "up/down"):
+            t.add_column(col, justify="left" if col == "toward" else "right", no_wrap=True)
+        for _, r in rows.iterrows():
+            peak = format_change(r["peak"], r["peak_p05"], r["peak_p95"], f" {r['peak_quarter']}\n")
+            t.add_row(
+                r["pole"],
+                peak,
+                format_change(r["horizon"], r["horizon_p05"], r["horizon_p95"], "\n"),
+                format_change(r["mean"], r["mean_p05"], r["mean_p95"], "\n"),
+                f"{r['p_up']:.0%}/{r['p_down']:.0%}",
+            )
+        out.print(t)
+        out.print()
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    members: Annotated[
+        int | None, typer.Option("--members", "-n", min=1, help="Ensemble members (default: the scenario's).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", "-s", min=0, help="Seed (default: the scenario's).")] = None,
+    member: Annotated[
+        int | None, typer.Option("--member", min=0, help="Run only this member (reproduce one member).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder to create (default results/<scenario>/<time>).")
+    ] = None,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures.")] = True,
+    report: Annotated[bool, typer.Option("--report", help="Also write a printable HTML report (report.html).")] = False,
+    fixed: Annotated[bool, typer.Option("--fixed", help=FIXED_HELP)] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
+) -> None:
+    """Run a scenario and its paired baseline; write a results folder and print the change at its peak,
+    at the horizon and on average."""
+    from casim.results_folder import execute
+    from casim.scenario import load_scenario
+
+    with handled():
+        scn = fixed_scenario(load_scenario(scenario), fixed)
+        with progress_bar(quiet) as bar:
+            extra = None
+            if report:
+                from casim.report import write_report_into
+
+                extra = write_report_into
+            folder = execute(
+                scn,
+                extra=extra,
+                source=scenario,
+                members=members,
+                seed=seed,
+                member=member,
+                out=out_dir,
+                plots=plots,
+                command=command_line(),
+                progress=track(bar, f"simulating {scn.name} and its baseline"),
+            )
+        print_change_table(folder.changes, scn.name, scn.sample_ranges, quiet)
+        out.print(str(folder.folder) if quiet else f"results written to {folder.folder}")
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders of them.")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems.")] = False,
+) -> None:
+    """Check scenario files; print every problem with file, line, field and a suggestion."""
+    from casim.scenario import load_scenario
+
+    files = scenario_files(paths)
+    if not files:
+        err.print("no scenario files found")
+        raise typer.Exit(BAD_INPUT)
+    bad = 0
+    for file in files:
+        try:
+            load_scenario(file)
+        except CasimError as error:
+            bad += 1
+            for issue in error.issues:
+                err.print(f"[red]error[/red] {escape(str(issue))}", markup=True)
+        else:
+            if not quiet:
+                out.print(f"ok {file}")
+    if bad:
+        err.print(f"{bad} of {len(files)} file(s) have problems")
+        raise typer.Exit(BAD_INPUT)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editor completion)."""
+    from casim.scenario import scenario_schema
+
+    sys.stdout.write(json.dumps(scenario_schema(), indent=2) + "\n")
+
+
+@app.command("list")
+def list_scenarios(
+    folder: Annotated[
+        Path | None, typer.Argument(help="Folder of scenarios (default: ./scenarios or the library).")
+    ] = None,
+) -> None:
+    """List the scenarios in the library with their one-line descriptions."""
+    from casim.library import scenario_dir, scenario_summaries
+
+    with handled():
+        folder = folder or scenario_dir()
+        rows = scenario_summaries(folder)
+        t = Table(title=f"Scenarios in {folder}", title_justify="left", show_edge=False)
+        t.add_column("scenario")
+        t.add_column("file")
+        t.add_column("description")
+        for row in rows:
+            t.add_row(row.name, row.file.name, row.summary)
+        out.print(t)
