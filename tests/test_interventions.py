@@ -7,7 +7,7 @@ import pytest
 
 from casim.api import simulate
 from casim.interventions import Intervention, Schedule, random_weights, selection_mask, timed_weights
-from casim.model import INIT_ONLY, CentralAsiaModel
+from casim.model import CentralAsiaModel
 from casim.parameters import ParameterError
 from casim.spec import RunSpec
 
@@ -19,7 +19,7 @@ BACKLASH = Intervention("backlash", "set", 0.8, start=2, duration=8, powers=("Ru
 
 
 def _dynamic(params):
-    return frozenset(p.path for p in params if p.path not in INIT_ONLY)
+    return params.dynamic
 
 
 # --------------------------------------------------------------------------- mechanics
@@ -133,3 +133,42 @@ def test_common_random_numbers_make_untouched_quantities_identical(remittance_ru
     np.testing.assert_array_equal(
         base.alignment.isel(quarter=slice(0, 2)).values, cut.alignment.isel(quarter=slice(0, 2)).values
     )
+
+
+def test_start_only_parameters_are_exactly_those_read_only_while_building_the_start(params):
+    model = CentralAsiaModel(RunSpec(params, horizon=3, sample_ranges=False), members=2, seed=0)
+    at_start = set(model.params.used)
+    model.params.used.clear()
+    during: set[str] = set()
+    record = model.record
+
+    def spy(p, t, now):  # the quarter's phases, not the outputs recorded after them
+        during.update(model.params.used)
+        record(p, t, now)
+        model.params.used.clear()
+
+    model.record = spy
+    model.step()
+    model.step()
+    start_only = {p.path for p in params if p.init_only}
+    assert not (during & start_only), "declared start-only but read during the run"
+    assert start_only <= at_start, "declared start-only but never read"
+    assert at_start - during <= start_only, "read only at the start but not declared so (stage: start)"
+
+
+def test_every_target_is_consumed_by_the_step(params):
+    """Each target an event may change is asked for by the model every quarter, so no event is silently ignored."""
+    from casim.interventions import TARGETS, Intervention
+
+    changes = [
+        Intervention(target=name, op="multiply", value=0.9, start=1, powers=("Russia",) if "power" in info.dims else ())
+        for name, info in TARGETS.items()
+    ]
+    model = CentralAsiaModel(
+        RunSpec(params, horizon=2, interventions=tuple(changes), sample_ranges=False), members=1, seed=0
+    )
+    model.step()
+    assert model.interventions.keys <= model.interventions.applied, (
+        model.interventions.keys - model.interventions.applied
+    )
+    assert {t for t, info in TARGETS.items() if info.param is None} <= model.interventions.applied

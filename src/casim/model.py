@@ -35,24 +35,6 @@ from casim.parameters import ParamArrays
 from casim.spec import RunSpec
 from casim.world import DTYPE, N_POWERS, N_STATES, Effective, World, axis_sum, channel_table, initial_world
 
-#: Parameters read only while building the start state. Interventions cannot change them
-#: during a run; scenarios change them with overrides.
-INIT_ONLY = frozenset(
-    {
-        "alignment.initial",
-        "standards.initial",
-        "cooperation.initial",
-        "country.population",
-        "citizens.per_state",
-        "citizens.neighbours",
-        "citizens.segment_share",
-        "citizens.favourability",
-        "citizens.predisposition",
-        "citizens.heterogeneity",
-        *(f"channels.{c}.{f}" for c in CHANNELS for f in ("size", "share")),
-    }
-)
-
 # Layout of the per-quarter random draws (normals and uniforms come from separate streams).
 _NORMALS = {"alignment": N_STATES * len(POLES), "gdp": N_STATES, "stability": N_STATES, "russia": 1, "ruble": 1}
 _UNIFORMS = {"weaponise": N_STATES * N_POWERS, "guarantee": N_STATES}
@@ -105,8 +87,9 @@ class CentralAsiaModel(mesa.Model):
         self.params = params or spec.params.resolve(
             ids, self.seed, sample_ranges=spec.sample_ranges, uncertain=spec.uncertain
         )
-        dynamic = frozenset(p.path for p in spec.params if p.path not in INIT_ONLY)
-        self.interventions = Schedule(spec.interventions, spec.params, spec.horizon, ids, self.seed, dynamic)
+        self.interventions = Schedule(
+            spec.interventions, spec.params, spec.horizon, ids, self.seed, spec.params.dynamic
+        )
         self.counterfactual = counterfactual
         self.input_log = InputLog(self.members, spec.horizon) if log_inputs else None
         self.state_agents = [StateAgent(self, i) for i in range(N_STATES)]

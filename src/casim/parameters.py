@@ -33,6 +33,8 @@ from casim.names import DIMENSIONS, UnknownName
 KINDS = ("data", "behavioural", "structural", "numerical")
 SAMPLED_KINDS = ("data", "behavioural")
 SAMPLING = ("independent", "joint")
+#: When the model reads a parameter: every quarter (``run``), or only to build the start state.
+STAGES = ("run", "start")
 DEFAULT_KEY = "_default"
 
 
@@ -67,6 +69,8 @@ class Parameter:
         sample: ``independent`` (each element drawn on its own) or ``joint`` (one draw per member
             for the whole table), see :data:`SAMPLING`.
         pinned: Elements an override fixed (never sampled), or None.
+        stage: ``start`` if the model reads it only while building the start state (events
+            cannot change it during a run), else ``run``.
     """
 
     path: str
@@ -81,6 +85,7 @@ class Parameter:
     kind: str
     sample: str = "independent"
     pinned: np.ndarray | None = None
+    stage: str = "run"
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -89,6 +94,11 @@ class Parameter:
     @property
     def sampled(self) -> bool:
         return self.kind in SAMPLED_KINDS
+
+    @property
+    def init_only(self) -> bool:
+        """Read only while building the start state: events cannot change it during a run."""
+        return self.stage == "start"
 
 
 # --------------------------------------------------------------------------- tables
@@ -152,7 +162,7 @@ def _range_arrays(path: str, spec: Any, value: np.ndarray, dims: Sequence[str]) 
 
 def _build(path: str, decl: Mapping[str, Any]) -> Parameter:
     required = {"value", "unit", "source", "range", "description", "kind"}
-    allowed = required | {"dims", "bounds", "sample"}
+    allowed = required | {"dims", "bounds", "sample", "stage"}
     missing = sorted(required - set(decl))
     if missing:
         raise ParameterError(path, f"missing field(s): {', '.join(missing)}")
@@ -169,6 +179,9 @@ def _build(path: str, decl: Mapping[str, Any]) -> Parameter:
     sample = decl.get("sample", "independent")
     if sample not in SAMPLING:
         raise ParameterError(path, f"sample must be one of {', '.join(SAMPLING)}", names.suggest(str(sample), SAMPLING))
+    stage = decl.get("stage", "run")
+    if stage not in STAGES:
+        raise ParameterError(path, f"stage must be one of {', '.join(STAGES)}", names.suggest(str(stage), STAGES))
     for text_field in ("unit", "source", "description"):
         if not isinstance(decl[text_field], str) or not decl[text_field].strip():
             raise ParameterError(path, f"'{text_field}' must be a non-empty text")
@@ -193,6 +206,7 @@ def _build(path: str, decl: Mapping[str, Any]) -> Parameter:
         description=decl["description"],
         kind=kind,
         sample=sample,
+        stage=stage,
     )
 
 
@@ -429,6 +443,11 @@ class ParameterSet:
             if p.path in chosen or (sample_ranges and ranged):
                 out.append(p.path)
         return out
+
+    @property
+    def dynamic(self) -> frozenset[str]:
+        """Paths the model reads every quarter: the ones events may change."""
+        return frozenset(p.path for p in self if not p.init_only)
 
     def uncovered(self, used: set[str]) -> list[str]:
         """Paths in ``used`` that this set does not declare (for provenance tests)."""

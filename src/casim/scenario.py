@@ -26,7 +26,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from casim import names
 from casim.errors import CasimError, Issue
 from casim.interventions import ATTRIBUTABLE, OPS, TARGETS, Intervention
-from casim.model import INIT_ONLY
 from casim.names import CHANNELS, POLES, POWERS, SEGMENTS, STATES, UnknownName
 from casim.parameters import Distribution, ParameterError, ParameterSet
 from casim.spec import Quarter, RunSpec
@@ -466,7 +465,7 @@ def _check_change(
         except ParameterError as err:
             add([*where, "parameter"], err.detail, err.suggestion)
             return
-        if param.path in INIT_ONLY:
+        if param.init_only:
             add(
                 [*where, "parameter"],
                 f"'{param.path}' only sets the start state; change it under 'parameters:' (an override) instead",
