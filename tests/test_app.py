@@ -16,6 +16,8 @@ from casim.paramfile import load_parameters
 from casim.scenario import load_scenario
 from helpers import LIBRARY, short_scenario
 
+pytestmark = pytest.mark.xdist_group("app")  # one worker: the module's shared run
+
 runner = CliRunner()
 
 

@@ -28,7 +28,7 @@ from casim.cli import app
 from casim.report import REPORT_FILE
 from helpers import short_scenario
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]  # one worker: shared page
 
 LAUNCH_ARGS = [
     "--no-sandbox",

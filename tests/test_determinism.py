@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
+import pytest
 import xarray as xr
 
+import casim
 from casim.api import simulate
 from casim.interventions import Intervention
 from casim.model import CentralAsiaModel
@@ -80,3 +85,29 @@ def test_batch_size_never_changes_a_member(params):
         for k in range(min(n, 3)):
             for name, arr in alone[k].items():
                 assert np.array_equal(batch[name][k], arr[0], equal_nan=True), (n, k, name)
+
+
+def test_mesa_shared_generators_cannot_be_used(baseline_spec):
+    """model.random and model.rng would bypass the per-member streams: any use raises."""
+    model = CentralAsiaModel(baseline_spec, members=2, seed=1)
+    with pytest.raises(RuntimeError, match="per-member streams"):
+        model.random.random()
+    with pytest.raises(RuntimeError, match="per-member streams"):
+        model.rng.normal()
+    model.step()  # the model itself never touches them
+
+
+def test_no_module_draws_from_shared_or_global_generators():
+    """A scan of the package: no global numpy/stdlib draws, no Mesa generator."""
+    package = Path(casim.__file__).parent
+    pattern = re.compile(
+        r"\bnp\.random\.(?!Generator|PCG64|SeedSequence|default_rng)\w+\(|\bimport random\b|"
+        r"\b(?:self|model|m)\.(?:random|rng)\."
+    )
+    found = [
+        f"{path.name}:{n}: {line.strip()}"
+        for path in package.glob("*.py")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not found, found

@@ -1,8 +1,10 @@
 """Classroom exercises: each is complete, and every command in it runs as written.
 
-The commands are run exactly as a class would type them, in a fresh folder that holds
-the scenario library as ``scenarios/``, with their default members. Every file the
-worksheet tells students to open must then exist in a folder those commands wrote.
+The commands are run as a class would type them, in a fresh folder that holds the
+scenario library as ``scenarios/``, with one addition: ``--members 8`` (a class runs the
+scenarios' own ensembles; the commands, their options and the files they write do not
+depend on the ensemble size, and 8 members keep the suite fast). Every file the worksheet
+tells students to open must then exist in a folder those commands wrote.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from helpers import LIBRARY, REPOSITORY
 
 EXERCISES = load_exercises(REPOSITORY / "exercises")
 runner = CliRunner()
+#: Appended to every command of a session (see the module docstring).
+SMALL = ["--members", "8"]
 
 
 @dataclass
@@ -33,7 +37,12 @@ class Session:
     files: set[str]
 
 
-@pytest.fixture(scope="module", params=EXERCISES, ids=lambda ex: f"exercise{ex.number}")
+@pytest.fixture(
+    scope="module",
+    # one xdist group per exercise: both tests of an exercise share its session in one worker
+    params=[pytest.param(ex, marks=pytest.mark.xdist_group(f"exercise{ex.number}")) for ex in EXERCISES],
+    ids=lambda ex: f"exercise{ex.number}",
+)
 def session(request, tmp_path_factory) -> tuple:
     exercise = request.param
     room = tmp_path_factory.mktemp(f"class{exercise.number}")
@@ -41,7 +50,9 @@ def session(request, tmp_path_factory) -> tuple:
     mp = pytest.MonkeyPatch()
     mp.chdir(room)
     try:
-        results = [(command, runner.invoke(app, shlex.split(command)[1:])) for command in exercise.commands()]
+        results = [
+            (command, runner.invoke(app, [*shlex.split(command)[1:], *SMALL])) for command in exercise.commands()
+        ]
     finally:
         mp.undo()
     files = {p.name for p in (room / "results").rglob("*") if p.is_file()}

@@ -105,3 +105,14 @@ def test_alignment_stays_on_the_simplex(params, seed, ranges, horizon):
     assert np.isfinite(a).all()
     assert (a >= 0).all()
     np.testing.assert_allclose(a.sum(axis=-1), 1.0, atol=1e-5)
+
+
+def test_a_model_without_a_spec_is_the_baseline(params):
+    """``CentralAsiaModel()`` runs the baseline, as ``casim.simulate(None)`` does."""
+    model = CentralAsiaModel(members=2, seed=4)
+    assert model.spec.interventions == ()
+    assert all(np.array_equal(model.spec.params.value(p.path), params.value(p.path)) for p in params)
+    model.step()
+    expected = CentralAsiaModel(RunSpec(params), members=2, seed=4)
+    expected.step()
+    np.testing.assert_array_equal(model.world.alignment, expected.world.alignment)

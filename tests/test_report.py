@@ -16,6 +16,8 @@ from casim.report import REPORT_FILE, build_report
 from casim.results import open_ensemble
 from helpers import short_scenario
 
+pytestmark = pytest.mark.xdist_group("report")  # one worker: the module's shared run
+
 runner = CliRunner()
 
 

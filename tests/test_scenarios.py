@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 import yaml
 
 from casim.errors import CasimError
 from casim.scenario import load_scenario, loads_scenario, scenario_schema
+from helpers import short_scenario
 
 LIBRARY = Path(__file__).resolve().parents[1] / "scenarios"
 FILES = sorted(LIBRARY.glob("*.yaml"))
@@ -171,3 +173,21 @@ def test_compilation_times_selectors_and_cases(params):
     assert base.params.value("regime.recovery") == pytest.approx(params.value("regime.recovery"))
     resolved = scn.to_yaml_dict()
     assert resolved["events"][0]["states"] == ["Tajikistan"] and resolved["members"] == 100
+
+
+def test_simulate_uses_the_files_members_and_seed_unless_given(tmp_path):
+    """``casim.simulate(path)`` runs what the file asks for; arguments override it."""
+    import casim
+
+    path = short_scenario(tmp_path, horizon=2)
+    path.write_text(path.read_text().replace("members: 100", "members: 3").replace("seed: 2026", "seed: 5"))
+    scenario = load_scenario(path)
+    assert (scenario.members, scenario.seed) == (3, 5)
+    ds = casim.simulate(path)
+    assert ds.sizes["member"] == 3 and ds.attrs["seed"] == 5
+    same = casim.simulate(scenario, members=3, seed=5)
+    np.testing.assert_array_equal(ds.alignment.values, same.alignment.values)
+    other = casim.simulate(path, members=2, seed=6)
+    assert other.sizes["member"] == 2 and other.attrs["seed"] == 6
+    with pytest.raises(TypeError, match="cannot simulate a dict"):
+        casim.simulate({"name": "x"})

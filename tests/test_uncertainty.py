@@ -135,7 +135,9 @@ def test_one_definition_of_the_peak_quarter():
 
 
 def test_cli_prints_peak_horizon_and_mean_and_approx_zero(tmp_path):
-    result = runner.invoke(app, ["run", str(short_scenario(tmp_path, 12)), "-n", 6, "-o", str(tmp_path / "r")])
+    result = runner.invoke(
+        app, ["run", str(short_scenario(tmp_path, 12)), "-n", 6, "--no-plots", "-o", str(tmp_path / "r")]
+    )
     assert result.exit_code == 0, result.output
     out = result.output
     assert "at the peak" in out and "at the horizon" in out and "run mean" in out and "≈0" in out
@@ -143,7 +145,7 @@ def test_cli_prints_peak_horizon_and_mean_and_approx_zero(tmp_path):
     for state in ("Tajikistan", "Kazakhstan"):
         assert state in out
     fixed = runner.invoke(
-        app, ["run", str(short_scenario(tmp_path, 12)), "-n", 2, "--fixed", "-o", str(tmp_path / "x")]
+        app, ["run", str(short_scenario(tmp_path, 12)), "-n", 2, "--fixed", "--no-plots", "-o", str(tmp_path / "x")]
     )
     assert "parameters fixed at their values (--fixed)" in fixed.output
 

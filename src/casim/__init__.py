@@ -4,6 +4,7 @@ An agent-based model (on Mesa) of Kazakhstan, Kyrgyzstan, Tajikistan, Turkmenist
 Uzbekistan between Russia, China, the EU, the United States and Turkey.
 
 The main entry points are :func:`simulate` (an ensemble as an ``xarray.Dataset``),
+:func:`run_experiment` (scenarios against their paired baselines on common members),
 :class:`CentralAsiaModel` (the Mesa model), :func:`load_parameters` and
 :func:`load_scenario`. They are imported lazily so that ``import casim`` stays light.
 """
@@ -21,6 +22,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 _LAZY = {
     "simulate": "casim.api",
+    "run_experiment": "casim.experiment",
+    "Experiment": "casim.experiment",
     "CentralAsiaModel": "casim.model",
     "RunSpec": "casim.spec",
     "Quarter": "casim.spec",

@@ -16,8 +16,7 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import xarray as xr
@@ -26,6 +25,9 @@ from casim.model import CentralAsiaModel, member_indices
 from casim.names import DIMENSIONS
 from casim.outputs import OUTPUTS, check_outputs
 from casim.spec import RunSpec
+
+if TYPE_CHECKING:
+    from casim.scenario import Scenario
 
 #: Members per model: large enough to amortise Python overhead in the state-level step
 #: (citizens are updated in cache-sized blocks inside). Never changes results.
@@ -38,21 +40,31 @@ Sink = Callable[[int, dict[str, np.ndarray]], None]
 PARALLEL_FROM = 1000
 
 
-def resolve_spec(spec: Any) -> RunSpec:
+#: What :func:`simulate` accepts as ``spec``: a run specification, a scenario, the path of a
+#: scenario YAML file, or None for the baseline.
+SpecLike: TypeAlias = "RunSpec | Scenario | str | os.PathLike[str] | None"
+
+
+def resolve_spec(spec: SpecLike) -> RunSpec:
     """Turn ``None`` (baseline), a :class:`RunSpec`, a scenario or a scenario path into a RunSpec."""
+    return _resolve(spec)[0]
+
+
+def _resolve(spec: SpecLike) -> tuple[RunSpec, int, int]:
+    """The RunSpec of ``spec`` with the members and seed it asks for (scenario defaults otherwise)."""
+    from casim.scenario import DEFAULT_MEMBERS, Scenario, load_scenario
+
     if spec is None:
         from casim.paramfile import load_parameters
 
-        return RunSpec(load_parameters())
+        return RunSpec(load_parameters()), DEFAULT_MEMBERS, 0
     if isinstance(spec, RunSpec):
-        return spec
-    from casim.scenario import Scenario, load_scenario
-
-    if isinstance(spec, (str, Path)):
+        return spec, DEFAULT_MEMBERS, 0
+    if isinstance(spec, (str, os.PathLike)):
         spec = load_scenario(spec)
     if isinstance(spec, Scenario):
-        return spec.to_runspec()
-    raise TypeError(f"cannot simulate a {type(spec).__name__}; give a RunSpec, a Scenario or a path")
+        return spec.to_runspec(), spec.members, spec.seed
+    raise TypeError(f"cannot simulate a {type(spec).__name__}; give a RunSpec, a Scenario, a path or None")
 
 
 def _run_chunk(spec: RunSpec, ids: np.ndarray, seed: int, outputs: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -145,10 +157,25 @@ def run_members(
     return ids, result
 
 
-def to_dataset(spec: RunSpec, ids: np.ndarray, data: dict[str, np.ndarray], seed: int) -> xr.Dataset:
-    """Label raw outputs as an :class:`xarray.Dataset` with units and descriptions."""
+def dataset_attrs(specs: Sequence[RunSpec], seed: int, members: int) -> dict[str, Any]:
+    """Global attributes of an ensemble dataset (in memory or streamed to ``ensemble.nc``)."""
     from casim import __version__
 
+    first, last = specs[0], specs[-1]
+    return {
+        "title": "casim run: " + " and ".join(s.name for s in specs),
+        "scenario": last.name,
+        "casim_version": __version__,
+        "seed": int(seed),
+        "horizon": int(first.horizon),
+        "start": str(first.start),
+        "members": int(members),
+        "sample_ranges": int(first.sample_ranges),
+    }
+
+
+def to_dataset(spec: RunSpec, ids: np.ndarray, data: dict[str, np.ndarray], seed: int) -> xr.Dataset:
+    """Label raw outputs as an :class:`xarray.Dataset` with units and descriptions."""
     quarters = np.arange(spec.horizon + 1)
     coords: dict[str, Any] = {"member": ids, "quarter": quarters}
     coords.update({dim: list(labels) for dim, labels in DIMENSIONS.items() if dim not in ("partner", "audience")})
@@ -161,18 +188,7 @@ def to_dataset(spec: RunSpec, ids: np.ndarray, data: dict[str, np.ndarray], seed
             ("member", "quarter", *out.dims), arr, attrs={"units": out.units, "description": out.description}
         )
     ds = xr.Dataset(variables, coords=coords)
-    ds.attrs.update(
-        {
-            "title": f"casim run: {spec.name}",
-            "scenario": spec.name,
-            "casim_version": __version__,
-            "seed": int(seed),
-            "horizon": int(spec.horizon),
-            "start": str(spec.start),
-            "members": len(ids),
-            "sample_ranges": int(spec.sample_ranges),
-        }
-    )
+    ds.attrs.update(dataset_attrs([spec], seed, len(ids)))
     ds["member"].attrs["description"] = "ensemble member (member k draws from stream k spawned from the seed)"
     ds["quarter"].attrs["description"] = "quarters since the start (0 = start state)"
     ds["year"].attrs["units"] = "decimal year"
@@ -243,9 +259,9 @@ def parameter_draws(spec: RunSpec, ids: Sequence[int], seed: int) -> xr.DataArra
 
 
 def simulate(
-    spec: Any = None,
-    members: int | Sequence[int] = 1,
-    seed: int = 0,
+    spec: SpecLike = None,
+    members: int | Sequence[int] | None = None,
+    seed: int | None = None,
     *,
     outputs: Sequence[str] | None = None,
     chunk_size: int | None = None,
@@ -259,8 +275,10 @@ def simulate(
         spec: A :class:`~casim.spec.RunSpec`, a :class:`~casim.scenario.Scenario`, a path to
             a scenario YAML file, or None for the baseline.
         members: Count N (members 0..N-1) or a sequence of member indices; member k always
-            draws from stream k spawned from ``seed``.
-        seed: The one seed of the run.
+            draws from stream k spawned from ``seed``. Default: the scenario's ``members``
+            (100 for the baseline or a RunSpec).
+        seed: The one seed of the run. Default: the scenario's ``seed`` (0 for the baseline
+            or a RunSpec).
         outputs: Outputs to record (default all; see :data:`casim.outputs.OUTPUTS`).
         chunk_size: Members per chunk (does not change results).
         executor: ``auto``, ``serial`` or ``processes`` (does not change results).
@@ -271,7 +289,9 @@ def simulate(
         Dataset with dims ``member``, ``quarter``, ``state``, ``power``, ``pole``,
         ``channel``, ``segment``; every variable has ``units`` and ``description``.
     """
-    run = resolve_spec(spec)
+    run, default_members, default_seed = _resolve(spec)
+    members = default_members if members is None else members
+    seed = default_seed if seed is None else seed
     ids, data = run_members(
         run,
         members,

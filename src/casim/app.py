@@ -33,7 +33,6 @@ from casim.results import NEGLIGIBLE, peak_quarter
 from casim.scenario import Scenario, load_scenario
 
 DEFAULT = "remittance_shock"
-WEAPONISED = "weaponised"
 SEVERITY = "weaponisation.severity"
 CSS = """
 .casim-numbers { border-collapse: collapse; margin: 8px 0; }
@@ -74,7 +73,7 @@ def with_levers(scenario: Scenario, size: float, delay: int, members: int) -> Sc
     def scale(change) -> float:
         if change.op == "multiply":
             return max(0.0, 1.0 + size * (change.value - 1.0))
-        if change.variable == WEAPONISED and change.op == "set" and change.value > 0:
+        if change.weaponises:
             return change.value * min(size, 1.0)
         return size * change.value
 
@@ -84,7 +83,7 @@ def with_levers(scenario: Scenario, size: float, delay: int, members: int) -> Sc
         cut = {
             channel
             for ev in [*scenario.events, *scenario.random_events]
-            if ev.variable == WEAPONISED and ev.op == "set" and ev.value > 0
+            if ev.weaponises
             for channel in (ev.channels or CHANNELS)
         }
         for channel in sorted(cut):

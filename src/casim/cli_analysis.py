@@ -227,6 +227,7 @@ def check(
 ) -> None:
     """Check that the model reproduces the stylized facts of the sources, across parameter uncertainty."""
     from casim.check import report_frame, run_check
+    from casim.results_folder import write_text_atomic
 
     with handled():
         overrides = parse_settings(settings)
@@ -254,7 +255,7 @@ def check(
             )
         failed = [r.fact.id for r in results if not r.passed]
         if csv is not None:
-            report_frame(results).to_csv(csv, index=False, float_format="%.6g")
+            write_text_atomic(csv, report_frame(results).to_csv(index=False, float_format="%.6g"))
         if failed:
             out.print(f"{len(failed)} of {len(results)} facts fail: {', '.join(failed)}")
             raise typer.Exit(FAILED)

@@ -16,6 +16,7 @@ cases and the scenarios, by name) beside each member's parameter draws, wrapped 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from casim.outputs import check_outputs
 from casim.parameters import ParameterSet
 from casim.paramfile import parameter_hash
 from casim.results import CASES
-from casim.scenario import Scenario
+from casim.scenario import Scenario, load_scenario
 from casim.spec import RunSpec
 
 Progress = Callable[[int, int], None]
@@ -119,10 +120,14 @@ def baseline_key(spec: RunSpec) -> str:
     return parameter_hash(spec.params) + repr(sorted(spec.uncertain.items())) + str(spec.sample_ranges)
 
 
-def _unique(scenarios: Sequence[Scenario]) -> dict[str, Scenario]:
+ScenarioLike = Scenario | str | os.PathLike[str]
+
+
+def _unique(scenarios: Sequence[ScenarioLike]) -> dict[str, Scenario]:
     """Scenarios by case name: their own names, made unique and distinct from the baselines'."""
     named: dict[str, Scenario] = {}
-    for scenario in scenarios:
+    for item in scenarios:
+        scenario = item if isinstance(item, Scenario) else load_scenario(item)
         name, k = scenario.name, 2
         while name in named or name == BASELINE or name.startswith(f"{BASELINE}:"):
             name, k = f"{scenario.name}-{k}", k + 1
@@ -131,7 +136,7 @@ def _unique(scenarios: Sequence[Scenario]) -> dict[str, Scenario]:
 
 
 def run_experiment(
-    scenarios: Scenario | Sequence[Scenario],
+    scenarios: ScenarioLike | Sequence[ScenarioLike],
     *,
     members: int | Sequence[int] | None = None,
     seed: int | None = None,
@@ -148,7 +153,8 @@ def run_experiment(
     """Run scenarios and their paired baselines on common member seeds and parameter draws.
 
     Args:
-        scenarios: One validated scenario or several; they must share start and horizon.
+        scenarios: One scenario or several (validated scenarios or paths of scenario files);
+            they must share start and horizon.
         members: Ensemble size or member indices (default: the first scenario's ``members``).
         seed: The common seed (default: the first scenario's).
         member: Run only this member index (to reproduce one member of an ensemble).
@@ -163,7 +169,8 @@ def run_experiment(
     Raises:
         CasimError: if the scenarios differ in start or horizon.
     """
-    items = _unique([scenarios] if isinstance(scenarios, Scenario) else list(scenarios))
+    single = isinstance(scenarios, (Scenario, str, os.PathLike))
+    items = _unique([scenarios] if single else list(scenarios))
     if not items:
         raise CasimError("", 0, 0, "", "give at least one scenario")
     first = next(iter(items.values()))

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -196,7 +197,7 @@ def coalitions_to_run(k: int, seed: int, exact_up_to: int, permutations: int) ->
 
 
 def explain(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     *,
     members: int = 20,
     seed: int | None = None,
@@ -207,7 +208,7 @@ def explain(
     """Split the scenario's change in alignment into the contributions of mechanisms.
 
     Args:
-        scenario: A validated scenario.
+        scenario: A validated scenario or the path of a scenario file.
         members: Ensemble members.
         seed: Seed (default: the scenario's).
         exact_up_to: Largest number of active players for which every coalition is run.

@@ -30,6 +30,7 @@ from casim.names import DIMENSIONS, UnknownName
 from casim.parameters import ParamArrays, ParameterError, ParameterSet
 
 OPS = ("multiply", "add", "set")
+WEAPONISED = "weaponised"  # the target key whose "set" switches weaponisation on
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ TARGETS: dict[str, Target] = {
             (0.0, math.inf),
         ),
         Target(
-            "weaponised",
+            WEAPONISED,
             ("state", "power", "channel"),
             "0-1",
             "a power weaponises a channel against a state (migrant restrictions, pipeline "

@@ -28,7 +28,7 @@ from casim import channels, economy, government, powers, rng
 from casim.agents import PowerAgent, StateAgent
 from casim.citizens import Citizens
 from casim.counterfactual import Counterfactual, InputLog
-from casim.interventions import Schedule
+from casim.interventions import WEAPONISED, Schedule
 from casim.names import CHANNELS, DIMENSIONS, POLES, POWERS, SEGMENTS, STATES
 from casim.outputs import Recorder, check_outputs
 from casim.parameters import ParamArrays
@@ -52,11 +52,32 @@ def member_indices(members: int | Sequence[int]) -> np.ndarray:
     return ids
 
 
+class _PerMemberStreamsOnly:
+    """Stands in for Mesa's shared ``model.random`` / ``model.rng``, which casim never uses.
+
+    Every draw comes from the member's own stream (:mod:`casim.rng`), so that member k of
+    any ensemble equals a lone run of member k. A shared generator would break that
+    silently; this object makes any use of it fail loudly instead.
+    """
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("__") or attr == "_name":
+            raise AttributeError(attr)
+        raise RuntimeError(
+            f"model.{self._name}.{attr}: casim draws randomness only from per-member streams "
+            "(casim.rng); the shared Mesa generators would make members depend on each other"
+        )
+
+
 class CentralAsiaModel(mesa.Model):
     """Agent-based model of Central Asia between the powers.
 
     Args:
-        spec: What to run (parameters, horizon, interventions, uncertainty).
+        spec: What to run (parameters, horizon, interventions, uncertainty); None runs the
+            baseline with its default parameters (as ``casim.simulate(None)`` does).
         members: Count N (members 0..N-1) or global member indices.
         seed: The one seed of the run; member k draws from stream k spawned from it.
         outputs: Names of outputs to record (default: all of :data:`casim.outputs.OUTPUTS`).
@@ -69,7 +90,7 @@ class CentralAsiaModel(mesa.Model):
 
     def __init__(
         self,
-        spec: RunSpec,
+        spec: RunSpec | None = None,
         members: int | Sequence[int] = 1,
         seed: int = 0,
         *,
@@ -80,6 +101,12 @@ class CentralAsiaModel(mesa.Model):
         log_inputs: bool = False,
     ):
         super().__init__(seed=rng.check_seed(seed))
+        self.random = _PerMemberStreamsOnly("random")
+        self.rng = _PerMemberStreamsOnly("rng")
+        if spec is None:
+            from casim.paramfile import load_parameters  # deferred: the only file the core reads
+
+            spec = RunSpec(load_parameters())
         self.spec = spec
         self.seed = int(seed)
         self.member_ids = member_indices(members)
@@ -221,7 +248,7 @@ class CentralAsiaModel(mesa.Model):
         powers.decide_guarantee(
             w, p, np.broadcast_to(p["powers.guarantee_propensity"], (n, N_POWERS)), care, draws["guarantee"]
         )
-        forced = self._change("weaponised", self._zeros("state", "power", "channel"), t)
+        forced = self._change(WEAPONISED, self._zeros("state", "power", "channel"), t)
         w.weaponised = np.maximum((w.weapon_timer > 0).astype(DTYPE), forced)
         return Effective(effort=effort, guaranteed=(w.guarantee_timer > 0).astype(DTYPE))
 

@@ -22,6 +22,8 @@ from casim.results import QUANTILES, peak_quarter, quantiles
 from casim.results_folder import read_contents, read_manifest, write_text_atomic
 
 REPORT_FILE = "report.html"
+#: Members of the per-channel explanation in a report (fewer if the run has fewer).
+EXPLAIN_MEMBERS = 20
 FIGURES = (
     (
         "alignment.png",
@@ -157,7 +159,7 @@ def _explanation(scenario, members: int) -> str:
     return "".join(parts)
 
 
-def build_report(folder: str | Path, manifest: dict | None = None, explain_members: int = 20) -> str:
+def build_report(folder: str | Path, manifest: dict | None = None, explain_members: int = EXPLAIN_MEMBERS) -> str:
     """The HTML report of a results folder.
 
     Args:
@@ -233,7 +235,7 @@ and the share of members where it rises.</p>
 """
 
 
-def write_report(folder: str | Path, out: str | Path | None = None, explain_members: int = 20) -> Path:
+def write_report(folder: str | Path, out: str | Path | None = None, explain_members: int = EXPLAIN_MEMBERS) -> Path:
     """Write ``report.html`` into ``folder`` (or to ``out``); returns its path."""
     target = Path(out) if out is not None else Path(folder) / REPORT_FILE
     return write_text_atomic(target, build_report(folder, explain_members=explain_members))
@@ -241,5 +243,6 @@ def write_report(folder: str | Path, out: str | Path | None = None, explain_memb
 
 def write_report_into(experiment, temp: Path, manifest: dict) -> list[str]:
     """Hook for ``casim run --report``: write the report inside the run's folder as it is written."""
-    (temp / REPORT_FILE).write_text(build_report(temp, manifest), encoding="utf-8")
+    members = min(EXPLAIN_MEMBERS, int(experiment.data.sizes["member"]))
+    (temp / REPORT_FILE).write_text(build_report(temp, manifest, explain_members=members), encoding="utf-8")
     return [REPORT_FILE]

@@ -25,7 +25,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from casim import names
 from casim.errors import CasimError, Issue
-from casim.interventions import ATTRIBUTABLE, OPS, TARGETS, Intervention
+from casim.interventions import ATTRIBUTABLE, OPS, TARGETS, WEAPONISED, Intervention
 from casim.names import CHANNELS, POLES, POWERS, SEGMENTS, STATES, UnknownName
 from casim.parameters import Distribution, ParameterError, ParameterSet
 from casim.spec import Quarter, RunSpec
@@ -135,6 +135,11 @@ class Change(BaseModel):
         if isinstance(self.duration, int) and self.duration < 1:
             raise ValueError("duration must be at least 1 quarter (or 'permanent')")
         return self
+
+    @property
+    def weaponises(self) -> bool:
+        """Whether this change switches a power's weaponisation of channels on."""
+        return self.variable == WEAPONISED and self.op == "set" and self.value > 0
 
 
 class Event(Change):

@@ -53,7 +53,7 @@ class EnsembleFile:
         outputs: Sequence[str],
         compress: bool | None = None,
     ):
-        from casim import __version__
+        from casim.api import dataset_attrs
 
         self.path = Path(path)
         self.seed = int(seed)
@@ -101,18 +101,7 @@ class EnsembleFile:
             var.attrs["description"] = out.description
             var.attrs["coordinates"] = "label year"
             self.variables[name] = var
-        f.attrs.update(
-            {
-                "title": f"casim run: {' and '.join(s.name for s in specs.values())}",
-                "scenario": list(specs.values())[-1].name,
-                "casim_version": __version__,
-                "seed": int(seed),
-                "horizon": int(self.horizon),
-                "start": str(first.start),
-                "members": int(n),
-                "sample_ranges": int(first.sample_ranges),
-            }
-        )
+        f.attrs.update(dataset_attrs(list(specs.values()), seed, n))
 
     def write_draws(self, spec: RunSpec, chunk: int = 5_000) -> None:
         """Store each member's parameter draws (``parameter_value(member, parameter)``), chunk by chunk."""
