@@ -15,6 +15,7 @@ CORE = frozenset(
         "citizens",
         "counterfactual",
         "economy",
+        "errors",
         "government",
         "interventions",
         "model",

@@ -89,14 +89,16 @@ def test_one_pair_runner():
 
 
 def test_one_manifest_builder_and_one_folder_writer():
-    """Manifests are built, and files and folders renamed into place, in casim.results_folder only."""
+    """Manifests are built in casim.results_folder only; files and folders renamed into place in casim.folders."""
     assert _modules_matching(r"^def build_manifest\(") == {"results_folder"}
     assert _modules_matching(r"\"casim_version\"") <= {"results_folder", "api"}  # manifest; dataset attributes
     renames = r"os\.replace\(|\.replace\(target\)|shutil\.move\(|os\.rename\(|Path\([^)]*\)\.rename\("
-    assert _modules_matching(renames) == {"results_folder"}
-    writers = ("atomic_folder", "write_text_atomic", "read_run", "read_contents", "execute")
-    users = set().union(*(_importers("casim.results_folder", name) for name in writers))
-    assert {"compare", "report", "cli_run", "cli_analysis"} <= users
+    assert _modules_matching(renames) == {"folders"}
+    readers = ("read_run", "read_contents", "execute")
+    users = set().union(*(_importers("casim.results_folder", name) for name in readers))
+    assert {"compare", "report", "cli_run"} <= users
+    writers = set().union(*(_importers("casim.folders", name) for name in ("atomic_folder", "write_text_atomic")))
+    assert {"results_folder", "report", "cli_analysis"} <= writers
 
 
 def test_one_peak_quarter():

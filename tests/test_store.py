@@ -10,9 +10,9 @@ import pytest
 
 import casim.api
 from casim.experiment import run_experiment
+from casim.resources import output_bytes
 from casim.results import open_ensemble, summarise
 from casim.scenario import load_scenario
-from casim.store import output_bytes
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "cpc_disruption.yaml"
 

@@ -24,6 +24,7 @@ from casim.cli_common import (
     track,
 )
 from casim.errors import CasimError
+from casim.rng import MAX_MEMBERS, MAX_SEED
 from casim.spec import Quarter
 
 
@@ -57,8 +58,10 @@ def _print_compare(table, names: list[str], quiet: bool) -> None:
 @app.command()
 def compare(
     inputs: Annotated[list[Path], typer.Argument(help="Scenario files or results folders (casim run output).")],
-    members: Annotated[int | None, typer.Option("--members", "-n", min=1, help="Ensemble members.")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", "-s", min=0, help="Seed (common to all).")] = None,
+    members: Annotated[
+        int | None, typer.Option("--members", "-n", min=1, max=MAX_MEMBERS, help="Ensemble members.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", "-s", min=0, max=MAX_SEED, help="Seed (common to all).")] = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Folder to create (default results/compare/<time>).")
     ] = None,
@@ -70,7 +73,8 @@ def compare(
     import time
 
     from casim.compare import comparison_manifest, gather
-    from casim.results_folder import MANIFEST, atomic_folder, default_folder, write_json
+    from casim.folders import atomic_folder
+    from casim.results_folder import MANIFEST, default_folder, write_json
 
     with handled():
         start = time.perf_counter()
@@ -104,8 +108,10 @@ def compare(
 def explain(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     state: Annotated[str | None, typer.Option("--state", help="Explain only this state (default: all).")] = None,
-    members: Annotated[int, typer.Option("--members", "-n", min=1, help="Ensemble members.")] = 20,
-    seed: Annotated[int | None, typer.Option("--seed", "-s", min=0, help="Seed (default: the scenario's).")] = None,
+    members: Annotated[int, typer.Option("--members", "-n", min=1, max=MAX_MEMBERS, help="Ensemble members.")] = 20,
+    seed: Annotated[
+        int | None, typer.Option("--seed", "-s", min=0, max=MAX_SEED, help="Seed (default: the scenario's).")
+    ] = None,
     quarter: Annotated[
         str | None, typer.Option("--quarter", help="Quarter to split, e.g. 2029Q2 (default: the peak of the change).")
     ] = None,
@@ -121,7 +127,8 @@ def explain(
 
     from casim import names
     from casim.explain import explain as split
-    from casim.results_folder import MANIFEST, atomic_folder, build_manifest, default_folder, write_json
+    from casim.folders import atomic_folder
+    from casim.results_folder import MANIFEST, build_manifest, default_folder, write_json
     from casim.scenario import load_scenario
 
     with handled():
@@ -210,8 +217,8 @@ def _print_explain(expl, state: str, quarter: int) -> None:
 
 @app.command()
 def check(
-    members: Annotated[int, typer.Option("--members", "-n", min=1, help="Ensemble members.")] = 200,
-    seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Seed.")] = 2026,
+    members: Annotated[int, typer.Option("--members", "-n", min=1, max=MAX_MEMBERS, help="Ensemble members.")] = 200,
+    seed: Annotated[int, typer.Option("--seed", "-s", min=0, max=MAX_SEED, help="Seed.")] = 2026,
     fixed: Annotated[
         bool, typer.Option("--fixed", help="Keep parameters at their values (default: draw them from their ranges).")
     ] = False,
@@ -227,7 +234,7 @@ def check(
 ) -> None:
     """Check that the model reproduces the stylized facts of the sources, across parameter uncertainty."""
     from casim.check import report_frame, run_check
-    from casim.results_folder import write_text_atomic
+    from casim.folders import write_text_atomic
 
     with handled():
         overrides = parse_settings(settings)

@@ -8,6 +8,8 @@ The commands live in :mod:`casim.cli_run` (run, validate, schema, list),
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import shlex
 import sys
 from collections.abc import Iterator
@@ -17,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from casim.errors import CasimError
+from casim.errors import CasimError, RunFailed
 
 app = typer.Typer(
     name="casim",
@@ -43,11 +45,34 @@ def fixed_scenario(scenario, fixed: bool):
     return scenario.resolved(sample_ranges=False) if fixed else scenario
 
 
+#: Longest message shown for an unexpected error (never echo a huge value).
+MAX_MESSAGE = 300
+
+
+def _short(text: object) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def _os_error(error: OSError) -> str:
+    where = f" {error.filename}" if error.filename else ""
+    if error.errno == errno.ENOSPC:
+        return f"no space left on the device{where}; free some space or write elsewhere (--out)"
+    return f"cannot access{where}: {error.strerror or error}"
+
+
 @contextlib.contextmanager
 def handled() -> Iterator[None]:
-    """Turn bad input into messages and exit codes instead of tracebacks."""
+    """Turn every failure into a one-line message and an exit code, never a traceback.
+
+    Exit codes: 2 bad input (:class:`CasimError`, located); 1 a run that could not complete
+    (:class:`RunFailed`, an OS error, memory); 130 interrupted (Ctrl-C or SIGTERM). Any other
+    exception is a bug in casim: one line says so (``CASIM_DEBUG=1`` shows the traceback).
+    """
     try:
         yield
+    except (typer.Exit, typer.Abort, typer.TyperException):
+        raise
     except CasimError as error:
         for issue in error.issues:
             err.print(f"[red]error[/red] {escape(str(issue))}", markup=True)
@@ -55,6 +80,28 @@ def handled() -> Iterator[None]:
     except KeyboardInterrupt:
         err.print("interrupted: nothing was kept")
         raise typer.Exit(INTERRUPTED) from None
+    except RunFailed as error:
+        err.print(f"[red]error[/red] {escape(_short(error))}", markup=True)
+        raise typer.Exit(FAILED) from None
+    except MemoryError:
+        err.print("[red]error[/red] not enough memory for this run; use fewer members (--members)", markup=True)
+        raise typer.Exit(FAILED) from None
+    except BrokenPipeError:  # the reader went away (casim list | head): stop quietly
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(FAILED) from None
+    except OSError as error:
+        err.print(f"[red]error[/red] {escape(_short(_os_error(error)))}", markup=True)
+        raise typer.Exit(FAILED) from None
+    except Exception as error:
+        if os.environ.get("CASIM_DEBUG"):
+            raise
+        err.print(
+            f"[red]internal error[/red] {escape(_short(f'{type(error).__name__}: {error}'))} "
+            "(a bug in casim: please report it with the command; CASIM_DEBUG=1 shows the traceback)",
+            markup=True,
+        )
+        raise typer.Exit(FAILED) from None
 
 
 def command_line() -> str:

@@ -25,6 +25,7 @@ from casim.cli_common import (
     track,
 )
 from casim.errors import CasimError
+from casim.rng import MAX_MEMBER_INDEX, MAX_MEMBERS, MAX_SEED
 
 
 def print_change_table(table, scenario: str, sampled: bool, quiet: bool = False) -> None:
@@ -62,11 +63,15 @@ def print_change_table(table, scenario: str, sampled: bool, quiet: bool = False)
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     members: Annotated[
-        int | None, typer.Option("--members", "-n", min=1, help="Ensemble members (default: the scenario's).")
+        int | None,
+        typer.Option("--members", "-n", min=1, max=MAX_MEMBERS, help="Ensemble members (default: the scenario's)."),
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", "-s", min=0, help="Seed (default: the scenario's).")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", "-s", min=0, max=MAX_SEED, help="Seed (default: the scenario's).")
+    ] = None,
     member: Annotated[
-        int | None, typer.Option("--member", min=0, help="Run only this member (reproduce one member).")
+        int | None,
+        typer.Option("--member", min=0, max=MAX_MEMBER_INDEX, help="Run only this member (reproduce one member)."),
     ] = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Folder to create (default results/<scenario>/<time>).")
@@ -113,24 +118,25 @@ def validate(
     """Check scenario files; print every problem with file, line, field and a suggestion."""
     from casim.scenario import load_scenario
 
-    files = scenario_files(paths)
-    if not files:
-        err.print("no scenario files found")
-        raise typer.Exit(BAD_INPUT)
-    bad = 0
-    for file in files:
-        try:
-            load_scenario(file)
-        except CasimError as error:
-            bad += 1
-            for issue in error.issues:
-                err.print(f"[red]error[/red] {escape(str(issue))}", markup=True)
-        else:
-            if not quiet:
-                out.print(f"ok {file}")
-    if bad:
-        err.print(f"{bad} of {len(files)} file(s) have problems")
-        raise typer.Exit(BAD_INPUT)
+    with handled():
+        files = scenario_files(paths)
+        if not files:
+            err.print("no scenario files found")
+            raise typer.Exit(BAD_INPUT)
+        bad = 0
+        for file in files:
+            try:
+                load_scenario(file)
+            except CasimError as error:
+                bad += 1
+                for issue in error.issues:
+                    err.print(f"[red]error[/red] {escape(str(issue))}", markup=True)
+            else:
+                if not quiet:
+                    out.print(f"ok {file}")
+        if bad:
+            err.print(f"{bad} of {len(files)} file(s) have problems")
+            raise typer.Exit(BAD_INPUT)
 
 
 @app.command()
@@ -138,7 +144,8 @@ def schema() -> None:
     """Print the JSON Schema of scenario files (for editor completion)."""
     from casim.scenario import scenario_schema
 
-    sys.stdout.write(json.dumps(scenario_schema(), indent=2) + "\n")
+    with handled():
+        sys.stdout.write(json.dumps(scenario_schema(), indent=2) + "\n")
 
 
 @app.command("list")

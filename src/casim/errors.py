@@ -10,6 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Longest message printed for one issue: a value from a file is never echoed in full.
+MAX_MESSAGE = 600
+
+
+def _clip(text: str, limit: int) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 12] + " … " + text[-9:]
+
 
 @dataclass(frozen=True)
 class Issue:
@@ -34,8 +42,8 @@ class Issue:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.col}" if self.line else self.file
         hint = f"; did you mean '{self.suggestion}'?" if self.suggestion else ""
-        field = f"{self.field}: " if self.field else ""
-        return f"{where}: {field}{self.message}{hint}"
+        field = f"{_clip(self.field, 120)}: " if self.field else ""
+        return f"{where}: {field}{_clip(self.message, MAX_MESSAGE)}{hint}"
 
 
 class CasimError(Exception):
@@ -77,3 +85,12 @@ class CasimError(Exception):
 
     def __str__(self) -> str:
         return "\n".join(str(i) for i in self.issues)
+
+
+class RunFailed(Exception):
+    """A run or a write could not complete for a reason other than bad input.
+
+    The message is one line saying what failed and, where it helps, what to do; the CLI
+    prints it and exits 1. Examples: non-finite results, a full disk, a target folder
+    created by someone else meanwhile.
+    """

@@ -199,6 +199,10 @@ def run_experiment(
         specs[name] = scenario.to_runspec(params)
 
     names = check_outputs(outputs)
+    if store is None:  # in memory: refuse before starting what would not fit
+        from casim.resources import plan_run
+
+        plan_run(len(ids), first.horizon, cases=len(specs), outputs=names, stream_above=np.iinfo(np.int64).max)
     timings: dict[str, float] = {}
     inputs: dict[str, dict[str, np.ndarray]] | None = {} if log_inputs else None
     n = len(ids)

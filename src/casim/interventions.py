@@ -30,6 +30,8 @@ from casim.names import DIMENSIONS, UnknownName
 from casim.parameters import ParamArrays, ParameterError, ParameterSet
 
 OPS = ("multiply", "add", "set")
+#: Largest factor a ``multiply`` change may use (and the cap on effort, a ratio).
+MAX_FACTOR = 10.0
 WEAPONISED = "weaponised"  # the target key whose "set" switches weaponisation on
 
 
@@ -62,7 +64,8 @@ TARGETS: dict[str, Target] = {
             ("state", "power", "channel"),
             "fraction of GDP (index for security, media, education)",
             "flow from a power to a state in a channel",
-            (0.0, math.inf),
+            # twice GDP: above the largest channel the parameter file allows (trade, 2.0)
+            (0.0, 2.0),
         ),
         Target(
             "substitutability",
@@ -76,7 +79,7 @@ TARGETS: dict[str, Target] = {
             ("state", "power", "channel"),
             "ratio to baseline effort",
             "investment effort of a power in a channel toward a state",
-            (0.0, math.inf),
+            (0.0, MAX_FACTOR),
         ),
         Target(
             WEAPONISED,

@@ -30,7 +30,7 @@ from casim.citizens import Citizens
 from casim.counterfactual import Counterfactual, InputLog
 from casim.interventions import WEAPONISED, Schedule
 from casim.names import CHANNELS, DIMENSIONS, POLES, POWERS, SEGMENTS, STATES
-from casim.outputs import Recorder, check_outputs
+from casim.outputs import Recorder, check_finite, check_outputs
 from casim.parameters import ParamArrays
 from casim.spec import RunSpec
 from casim.world import DTYPE, N_POWERS, N_STATES, Effective, World, axis_sum, channel_table, initial_world
@@ -43,11 +43,14 @@ _UNIFORMS = {"weaponise": N_STATES * N_POWERS, "guarantee": N_STATES}
 def member_indices(members: int | Sequence[int]) -> np.ndarray:
     """Global member indices from a count ``N`` (0..N-1) or an explicit sequence."""
     if isinstance(members, (int, np.integer)) and not isinstance(members, bool):
-        if members < 1:
-            raise ValueError(f"members must be at least 1, got {members}")
+        if not 1 <= members <= rng.MAX_MEMBER_INDEX + 1:
+            raise ValueError(f"members must be from 1 to {rng.MAX_MEMBER_INDEX + 1}, got {members}")
         return np.arange(int(members))
-    ids = np.asarray(list(members), dtype=np.int64)
-    if ids.ndim != 1 or ids.size == 0 or (ids < 0).any():
+    listed = list(members)
+    if not all(isinstance(k, (int, np.integer)) and 0 <= k <= rng.MAX_MEMBER_INDEX for k in listed):
+        raise ValueError(f"member indices must be integers from 0 to {rng.MAX_MEMBER_INDEX}")
+    ids = np.asarray(listed, dtype=np.int64)
+    if ids.ndim != 1 or ids.size == 0:
         raise ValueError("members must be a positive count or a non-empty sequence of indices >= 0")
     return ids
 
@@ -343,9 +346,17 @@ class CentralAsiaModel(mesa.Model):
         self.running = t < self.horizon
 
     def run(self) -> dict[str, np.ndarray]:
-        """Step to the horizon and return the recorded outputs ``{name: (members, quarters, ...)}``."""
-        while self.world.quarter < self.horizon:
-            self.step()
+        """Step to the horizon and return the recorded outputs ``{name: (members, quarters, ...)}``.
+
+        Raises:
+            NonFiniteResult: if any output is NaN or infinite, naming the variable, its
+                labels, the member and the first quarter (overflow warnings are silenced:
+                this one error says it all).
+        """
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            while self.world.quarter < self.horizon:
+                self.step()
+        check_finite(self.recorder.data, self.member_ids, self.spec.quarter_labels(), self.spec.name)
         return self.recorder.data
 
     def describe(self) -> str:

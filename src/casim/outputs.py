@@ -15,6 +15,7 @@ import numpy as np
 
 from casim.channels import REM, SECURITY, shares
 from casim.economy import cross_river, regional_cooperation
+from casim.errors import RunFailed
 from casim.government import hedging_index
 from casim.world import DTYPE, axis_sum
 
@@ -227,6 +228,42 @@ def check_outputs(names: Sequence[str] | None) -> tuple[str, ...]:
         hint = suggest(unknown[0], OUTPUTS)
         raise ValueError(f"unknown output '{unknown[0]}'" + (f"; did you mean '{hint}'?" if hint else ""))
     return tuple(names)
+
+
+class NonFiniteResult(RunFailed):
+    """A run produced NaN or infinite values: its results must not be used."""
+
+
+def check_finite(data: dict[str, np.ndarray], member_ids: np.ndarray, labels: Sequence[str], run: str) -> None:
+    """Raise :class:`NonFiniteResult` at the earliest non-finite value of any output.
+
+    Args:
+        data: Outputs ``{name: (members, quarters, *dims)}``.
+        member_ids: Global index of each row.
+        labels: Label of each quarter.
+        run: Name of the run (scenario or baseline).
+    """
+    first: tuple[int, str, tuple[int, ...]] | None = None
+    for name, arr in data.items():
+        if np.isfinite(arr).all():
+            continue
+        where = np.argwhere(~np.isfinite(arr))
+        row = where[np.argmin(where[:, 1])]
+        if first is None or row[1] < first[0]:
+            first = (int(row[1]), name, tuple(int(i) for i in row))
+    if first is None:
+        return
+    from casim.names import DIMENSIONS
+
+    quarter, name, index = first
+    value = data[name][index]
+    dims = OUTPUTS[name].dims
+    labelled = ", ".join(f"{d}={DIMENSIONS[d][k]}" for d, k in zip(dims, index[2:], strict=True))
+    raise NonFiniteResult(
+        f"the run '{run}' produced {value} in {name}[{labelled}] for member {int(member_ids[index[0]])} "
+        f"from quarter {quarter} ({labels[quarter]}) on; an event or parameter pushes the model outside "
+        "its valid range (nothing was written)"
+    )
 
 
 class Recorder:

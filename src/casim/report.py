@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from casim.folders import write_text_atomic
 from casim.names import POLES, STATES
 from casim.results import QUANTILES, peak_quarter, quantiles
-from casim.results_folder import read_contents, read_manifest, write_text_atomic
+from casim.results_folder import read_contents, read_manifest
 
 REPORT_FILE = "report.html"
 #: Members of the per-channel explanation in a report (fewer if the run has fewer).

@@ -1,8 +1,9 @@
 """Results folders: the one writer and reader of what ``casim run``, ``compare`` and ``explain`` leave.
 
-A results folder is written under a temporary name and renamed only when complete
-(:func:`atomic_folder`); if anything fails or the user interrupts, the temporary folder is
-removed, so a folder without the ``.partial`` suffix is always complete. Every folder holds
+A results folder is written under a temporary name unique to the process and renamed only
+when complete (:func:`casim.folders.atomic_folder`); if anything fails or the user
+interrupts, the temporary folder is removed, so a folder under its final name is always
+complete. Every folder holds
 a ``manifest.json`` built by :func:`build_manifest` (what is needed to reproduce it and
 trust its provenance). :func:`read_run` reads a run's folder back (its scenario, paired
 ensemble and manifest) for ``casim compare`` and ``casim report``.
@@ -22,10 +23,9 @@ import importlib.metadata
 import json
 import os
 import platform
-import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,11 +36,12 @@ import yaml
 
 from casim.errors import CasimError
 from casim.experiment import Experiment, run_experiment
+from casim.folders import PARTIAL, atomic_folder, check_target, lock_path
+from casim.resources import Plan, plan_run
 from casim.results import ENSEMBLE_FILE, change_table, load_ensemble, open_ensemble, save_ensemble, summarise
 from casim.scenario import Scenario
 
 DEPENDENCIES = ("numpy", "scipy", "mesa", "xarray", "pandas", "matplotlib", "pydantic", "typer", "pyyaml", "h5netcdf")
-PARTIAL = ".partial"
 MANIFEST = "manifest.json"
 SCENARIO_FILE = "scenario.yaml"
 #: The printed table: change per state and pole at its peak, at the horizon and on average.
@@ -62,9 +63,9 @@ def timestamp() -> str:
 
 
 def new_folder(root: Path, name: str) -> Path:
-    """A path under ``root`` that does not exist yet: ``name``, else ``name-2``, ``name-3`` ..."""
+    """A path under ``root`` that no one writes yet: ``name``, else ``name-2``, ``name-3`` ..."""
     candidate, k = root / name, 1
-    while candidate.exists() or candidate.with_name(candidate.name + PARTIAL).exists():
+    while candidate.exists() or lock_path(candidate).exists():
         k += 1
         candidate = root / f"{name}-{k}"
     return candidate
@@ -76,45 +77,10 @@ def default_folder(kind: str, name: str | None = None, root: str | Path = "resul
     return new_folder(base, timestamp())
 
 
-@contextlib.contextmanager
-def atomic_folder(final: Path) -> Iterator[Path]:
-    """Yield a temporary sibling folder; rename it to ``final`` on success, delete it otherwise."""
-    final = Path(final)
-    if final.exists() and any(final.iterdir()):
-        raise CasimError(
-            str(final),
-            0,
-            0,
-            "--out",
-            "the folder exists and is not empty; casim never overwrites results (choose another folder or remove it)",
-        )
-    temp = final.with_name(final.name + PARTIAL)
-    if temp.exists():
-        shutil.rmtree(temp)
-    temp.mkdir(parents=True)
-    try:
-        yield temp
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-    if final.exists():
-        final.rmdir()  # an empty folder the user named with --out
-    os.replace(temp, final)
-
-
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write a text file under a temporary name and rename it: never a half-written file."""
-    target = Path(path)
-    temp = target.with_name(target.name + PARTIAL)
-    temp.write_text(text, encoding="utf-8")
-    temp.replace(target)
-    return target
-
-
 def is_complete(folder: str | Path) -> bool:
     """Whether ``folder`` is a finished casim results folder."""
     folder = Path(folder)
-    return not folder.name.endswith(PARTIAL) and (folder / MANIFEST).is_file() and (folder / ENSEMBLE_FILE).is_file()
+    return PARTIAL not in folder.name and (folder / MANIFEST).is_file() and (folder / ENSEMBLE_FILE).is_file()
 
 
 # --------------------------------------------------------------------------- manifests
@@ -285,19 +251,37 @@ def execute(
     progress: Progress | None = None,
     executor: str = "auto",
     extra: Extra | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
 ) -> RunFolder:
     """``casim run``: simulate ``scenario`` with its baseline and write the results folder, all atomically.
 
     The simulation runs inside the temporary folder: an interrupt at any point leaves no
     folder that looks complete. Ensembles too large for memory stream to ``ensemble.nc``
     chunk by chunk (:data:`casim.store.COMPRESS_BELOW` sets when compression is dropped).
+    Before anything runs, the memory and disk the run needs are estimated
+    (:func:`casim.resources.plan_run`); ``on_plan`` receives the plan.
+
+    Raises:
+        CasimError: for a target folder casim may not write, or a run that would fit neither
+            in memory nor on the disk.
+        RunFailed: if the run cannot complete (non-finite results, a full disk).
     """
-    from casim.outputs import OUTPUTS
-    from casim.store import output_bytes
+    from casim.api import DEFAULT_CHUNK, PARALLEL_FROM
 
     n = 1 if member is not None else (members or scenario.members)
-    stream = output_bytes(n, scenario.horizon, list(OUTPUTS)) > STREAM_ABOVE
-    final = Path(out) if out is not None else default_folder("run", scenario.name, results_root)
+    final = check_target(Path(out) if out is not None else default_folder("run", scenario.name, results_root))
+    parallel = executor == "processes" or (executor == "auto" and n >= PARALLEL_FROM)
+    plan = plan_run(
+        n,
+        scenario.horizon,
+        folder=final,
+        stream_above=STREAM_ABOVE,
+        chunk=DEFAULT_CHUNK,
+        processes=(os.cpu_count() or 1) if parallel else 1,
+    )
+    if on_plan is not None:
+        on_plan(plan)
+    stream = plan.stream
     start = time.perf_counter()
     with atomic_folder(final) as temp:
         experiment = run_experiment(

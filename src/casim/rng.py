@@ -27,10 +27,18 @@ import numpy as np
 PURPOSES: dict[str, int] = {"init": 0, "normals": 1, "params": 2, "events": 3, "uniforms": 4}
 
 
+#: Largest seed: results files store it as a 64-bit signed integer.
+MAX_SEED = 2**63 - 1
+#: Largest ensemble, for the CLI's ``--members`` and a scenario's ``members:`` alike.
+MAX_MEMBERS = 100_000
+#: Largest member index (far below the spawn keys other streams use, see casim.explain).
+MAX_MEMBER_INDEX = 2**31 - 1
+
+
 def check_seed(seed: int) -> int:
-    """Return ``seed`` as a non-negative int, or raise ValueError."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    """Return ``seed`` as a non-negative int no larger than :data:`MAX_SEED`, or raise ValueError."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
     return int(seed)
 
 

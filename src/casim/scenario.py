@@ -16,6 +16,8 @@ possible, a suggestion:
 
 from __future__ import annotations
 
+import contextlib
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,13 +27,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from casim import names
 from casim.errors import CasimError, Issue
-from casim.interventions import ATTRIBUTABLE, OPS, TARGETS, WEAPONISED, Intervention
+from casim.interventions import ATTRIBUTABLE, MAX_FACTOR, OPS, TARGETS, WEAPONISED, Intervention
 from casim.names import CHANNELS, POLES, POWERS, SEGMENTS, STATES, UnknownName
 from casim.parameters import Distribution, ParameterError, ParameterSet
+from casim.rng import MAX_MEMBERS, MAX_SEED
 from casim.spec import Quarter, RunSpec
 from casim.yamlsrc import key_line, line_of, loads_yaml
 
-MAX_MEMBERS = 100_000
+#: Longest scenario name (it names results folders and files).
+MAX_NAME = 80
 MAX_HORIZON = 200
 DEFAULT_MEMBERS = 100
 DEFAULT_HORIZON = 40
@@ -161,13 +165,17 @@ class Scenario(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$", description="short identifier (letters, digits, _ -)")
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$",
+        max_length=MAX_NAME,
+        description="short identifier (letters, digits, _ -)",
+    )
     description: str = Field(min_length=1)
     sources: list[str] = Field(default_factory=list, description="where the story and its numbers come from")
     start: str = Field("2026Q1", description="quarter of the start state")
     horizon: int = Field(DEFAULT_HORIZON, ge=1, le=MAX_HORIZON, description="quarters simulated")
     members: int = Field(DEFAULT_MEMBERS, ge=1, le=MAX_MEMBERS, description="ensemble members")
-    seed: int = Field(0, ge=0, description="the one seed of the run")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="the one seed of the run")
     assumptions: dict[str, Any] = Field(
         default_factory=dict, description="parameter overrides applied to the scenario AND its baseline"
     )
@@ -299,26 +307,64 @@ def loads_scenario(text: str, filename: str = "<string>", params: ParameterSet |
 
 
 def validate_document(doc: Any, filename: str, params: ParameterSet | None = None) -> Scenario:
-    """Validate a parsed YAML document (structure, then meaning)."""
+    """Validate a parsed YAML document: structure and meaning, every problem in one pass.
+
+    When parts of the document are malformed, the well-formed rest (top-level fields,
+    overrides, each well-formed event) is still checked for meaning, so one run of
+    ``casim validate`` lists every problem of the file.
+    """
     if not isinstance(doc, Mapping):
         found = "an empty file" if doc is None else f"a {type(doc).__name__}"
         raise CasimError(
             filename, 1, 1, "", f"a scenario must be a mapping of fields (name, description, ...), found {found}"
         )
-    try:
-        scenario = Scenario.model_validate(dict(doc))
-    except ValidationError as err:
-        raise CasimError.from_issues(_structural_issues(err, doc, filename)) from None
-    except RecursionError:
-        raise CasimError(filename, 1, 1, "", "the document refers to itself (recursive YAML aliases)") from None
     if params is None:
         from casim.paramfile import load_parameters
 
         params = load_parameters()
+    try:
+        scenario = Scenario.model_validate(dict(doc))
+    except ValidationError as err:
+        structural = _structural_issues(err, doc, filename)
+        bad = [_clean_loc(tuple(e["loc"])) for e in err.errors()]
+        issues = structural + _partial_semantic_issues(doc, filename, params, bad)
+        raise CasimError.from_issues(sorted(issues, key=lambda i: (i.line, i.col))) from None
+    except RecursionError:
+        raise CasimError(filename, 1, 1, "", "the document refers to itself (recursive YAML aliases)") from None
     issues = _semantic_issues(scenario, doc, filename, params)
     if issues:
         raise CasimError.from_issues(issues)
     return scenario
+
+
+def _partial_semantic_issues(
+    doc: Mapping[str, Any], filename: str, params: ParameterSet, bad: list[tuple[Any, ...]]
+) -> list[Issue]:
+    """Meaning of the well-formed parts of a document that has structural errors."""
+    broken_top = {loc[0] for loc in bad if loc}
+    groups = ("events", "random_events")
+    partial = {
+        key: value
+        for key, value in doc.items()
+        if key in Scenario.model_fields and key not in broken_top and key not in groups
+    }
+    partial.setdefault("name", "partial")
+    partial.setdefault("description", "partial")
+    try:
+        skeleton = Scenario.model_validate(partial)
+    except ValidationError:
+        return []
+    changes: list[tuple[str, int, Change]] = []
+    for group in groups:
+        items = doc.get(group)
+        if group in broken_top and not isinstance(items, list):
+            continue
+        for number, item in enumerate(items or []):
+            if any(loc[:2] == (group, number) for loc in bad):
+                continue
+            with contextlib.suppress(ValidationError, TypeError, ValueError):
+                changes.append((group, number, _MODELS[group].model_validate(item)))
+    return _semantic_issues(skeleton, doc, filename, params, changes)
 
 
 _MODELS: dict[str, type[BaseModel]] = {"events": Event, "random_events": RandomEvent, "uncertain": UncertainSpec}
@@ -376,7 +422,9 @@ def _structural_issues(err: ValidationError, doc: Any, filename: str) -> list[Is
             line, col = key_line(doc, list(loc))
         elif kind == "string_pattern_mismatch" and loc == ("name",):
             line, col = line_of(doc, list(loc))
-            message = f"expected a short identifier of letters, digits, '_' or '-' (no spaces), got {e.get('input')!r}"
+            message = (
+                f"expected a short identifier of letters, digits, '_' or '-' (no spaces), got {_shown(e.get('input'))}"
+            )
         elif kind == "missing":
             message = f"missing required field '{last}'"
             line, col = line_of(doc, list(loc[:-1]))
@@ -391,10 +439,21 @@ def _structural_issues(err: ValidationError, doc: Any, filename: str) -> list[Is
     return sorted(issues, key=lambda i: (i.line, i.col))
 
 
+#: Longest echo of a given value in a message.
+MAX_SHOWN = 60
+
+
+def _shown(value: Any) -> str:
+    """A short representation of a value for a message (never a huge echo)."""
+    if isinstance(value, (dict, list)):
+        return type(value).__name__
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 5] + "…" + text[-4:]
+
+
 def _message(e: Mapping[str, Any]) -> str:
     kind, msg = e["type"], e["msg"]
-    given = e.get("input")
-    shown = repr(given) if not isinstance(given, (dict, list)) else type(given).__name__
+    shown = _shown(e.get("input"))
     if kind == "value_error":
         return str(e.get("ctx", {}).get("error", msg))
     if kind == "literal_error":
@@ -407,7 +466,14 @@ def _message(e: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- meaning
 
 
-def _semantic_issues(scn: Scenario, doc: Any, filename: str, params: ParameterSet) -> list[Issue]:
+def _semantic_issues(
+    scn: Scenario,
+    doc: Any,
+    filename: str,
+    params: ParameterSet,
+    changes: list[tuple[str, int, Change]] | None = None,
+) -> list[Issue]:
+    """Problems of meaning; ``changes`` (group, index, change) default to the scenario's events."""
     issues: list[Issue] = []
 
     def add(keys: list[Any], message: str, suggestion: str | None = None, key: bool = False) -> None:
@@ -444,9 +510,10 @@ def _semantic_issues(scn: Scenario, doc: Any, filename: str, params: ParameterSe
                 key=True,
             )
 
-    for group in ("events", "random_events"):
-        for number, change in enumerate(getattr(scn, group)):
-            _check_change(change, [group, number], add, params, scn, start)
+    if changes is None:
+        changes = [(g, k, c) for g in ("events", "random_events") for k, c in enumerate(getattr(scn, g))]
+    for group, number, change in changes:
+        _check_change(change, [group, number], add, params, scn, start)
     return sorted(issues, key=lambda i: (i.line, i.col))
 
 
@@ -464,6 +531,7 @@ def _check_change(
             return
         info = TARGETS[change.variable]
         dims = params[info.param].dims if info.param else info.dims
+        bounds = params[info.param].bounds if info.param else info.bounds
     else:
         try:
             param, _ = params.split_path(str(change.parameter))
@@ -477,6 +545,8 @@ def _check_change(
             )
             return
         dims = param.dims
+        bounds = param.bounds
+    _check_value(change, where, add, bounds)
     selectors = {
         "states": ("state", "partner"),
         "powers": ("power", "pole"),
@@ -555,6 +625,31 @@ def _check_change(
                 add([*where, "window"], "the window's first quarter comes after its last")
         except ValueError:
             pass
+
+
+def _check_value(change: Change, where: list[Any], add: Any, bounds: tuple[float, float]) -> None:
+    """Reject values no effective value could mean: outside the target's range, or a factor out of scale."""
+    low, high = bounds
+    target = change.variable or change.parameter
+    span = f"[{low:g}, {high:g}]"
+    if change.op == "set" and not low <= change.value <= high:
+        add([*where, "value"], f"'{target}' can only be set within {span}, got {change.value:g}")
+    elif change.op == "multiply" and not 0 <= change.value <= MAX_FACTOR:
+        add([*where, "value"], f"a factor must lie between 0 and {MAX_FACTOR:g}, got {change.value:g}")
+    elif change.op == "add" and math.isfinite(high - low) and abs(change.value) > high - low:
+        add([*where, "value"], f"'{target}' lies within {span}, so adding {change.value:g} cannot mean anything")
+    if change.variable == "anchor":
+        try:
+            everything = not change.powers or {names.resolve("pole", p) for p in change.powers} >= set(POLES)
+        except UnknownName:
+            return  # reported with the selectors
+        empty = {"set": change.value <= 0, "multiply": change.value <= 0, "add": change.value <= -1}[change.op]
+        if everything and empty:
+            add(
+                [*where, "value"],
+                "this empties the doctrine anchor toward every pole (nothing left to align with); "
+                "change some poles only (powers: [...])",
+            )
 
 
 def scenario_schema() -> dict[str, Any]:

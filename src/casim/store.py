@@ -18,18 +18,13 @@ import numpy as np
 
 from casim.names import DIMENSIONS
 from casim.outputs import OUTPUTS
+from casim.resources import ensure_space, output_bytes
 from casim.spec import RunSpec
 
 #: Ensembles larger than this (bytes of outputs) are stored without compression: zlib writes
 #: at about 60 MB/s here, uncompressed at about 700 MB/s (docs/performance.md).
 COMPRESS_BELOW = 400_000_000
 STRING = h5py.string_dtype()
-
-
-def output_bytes(members: int, horizon: int, outputs: Sequence[str], cases: int = 2) -> int:
-    """Bytes the selected outputs of an ensemble take in memory."""
-    per = sum(int(np.prod([len(DIMENSIONS[d]) for d in OUTPUTS[o].dims], dtype=int)) for o in outputs)
-    return cases * members * (horizon + 1) * per * 4
 
 
 class EnsembleFile:
@@ -125,7 +120,13 @@ class EnsembleFile:
             var[start : start + block.shape[0]] = block.values
 
     def write(self, case: str, offset: int, data: dict[str, np.ndarray]) -> None:
-        """Store the outputs of members ``offset .. offset + m`` of ``case``."""
+        """Store the outputs of members ``offset .. offset + m`` of ``case``.
+
+        Raises:
+            RunFailed: if the disk has no room for them (checked first: HDF5 does not
+                survive a full disk).
+        """
+        ensure_space(self.path, sum(arr.nbytes for arr in data.values()))
         k = self.cases.index(case)
         for name, arr in data.items():
             self.variables[name][k, offset : offset + arr.shape[0]] = arr

@@ -8,6 +8,7 @@ keys are errors, not silently overwritten.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,14 @@ import yaml
 
 from casim.errors import CasimError
 
+#: Largest file read (scenario and parameter files are a few kB).
 MAX_BYTES = 2_000_000
+#: Most values a document may hold once its aliases are expanded: a scenario holds a few
+#: hundred. Checked on the parsed node graph, before any Python object is built, so a
+#: "billion laughs" file of nested aliases is refused in microseconds.
+MAX_NODES = 100_000
+#: Deepest nesting of mappings and lists.
+MAX_DEPTH = 50
 
 
 class LineDict(dict):
@@ -90,11 +98,15 @@ def loads_yaml(text: str, filename: str = "<string>") -> Any:
         CasimError: for syntax errors, unsafe tags, duplicate keys or several documents.
     """
     if len(text) > MAX_BYTES:
-        raise CasimError(filename, 1, 1, "", f"file too large (over {MAX_BYTES // 1_000_000} MB)")
+        raise CasimError(filename, 1, 1, "", f"file too large (over {MAX_BYTES:,} characters)")
     loader = None
     try:
         loader = _Loader(text, filename)
-        doc = loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_size(node, filename)
+        doc = loader.construct_document(node)
     except CasimError:
         raise
     except yaml.reader.ReaderError as err:
@@ -116,6 +128,44 @@ def loads_yaml(text: str, filename: str = "<string>") -> Any:
     return doc
 
 
+def _check_size(root: yaml.Node, filename: str) -> None:
+    """Refuse documents whose expanded size or depth exceeds the limits (aliases counted in full)."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            line, col = _pos(node)
+            raise CasimError(filename, line, col, "", "the document refers to itself (a recursive YAML alias)")
+        if depth > MAX_DEPTH:
+            line, col = _pos(node)
+            raise CasimError(filename, line, col, "", f"the document is nested more than {MAX_DEPTH} levels deep")
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
+        active.discard(key)
+        sizes[key] = total
+        if total > MAX_NODES:
+            line, col = _pos(node)
+            raise CasimError(
+                filename,
+                line,
+                col,
+                "",
+                f"the document expands to more than {MAX_NODES:,} values (YAML aliases repeat content); "
+                "a scenario holds a few hundred",
+            )
+        return total
+
+    size(root, 0)
+
+
 def load_yaml(path: str | Path) -> Any:
     """Read and parse a YAML file (see :func:`loads_yaml`).
 
@@ -124,9 +174,19 @@ def load_yaml(path: str | Path) -> Any:
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise CasimError(str(path), 0, 0, "", "this is a folder; give a YAML file")
+        if not stat.S_ISREG(info.st_mode):
+            raise CasimError(str(path), 0, 0, "", "not a regular file (a device, pipe or socket); give a YAML file")
+        if info.st_size > MAX_BYTES:
+            raise CasimError(str(path), 0, 0, "", f"file too large ({info.st_size:,} bytes; at most {MAX_BYTES:,})")
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)
     except OSError as err:
         raise CasimError(str(path), 0, 0, "", f"cannot read the file: {err.strerror or err}") from None
+    if len(raw) > MAX_BYTES:
+        raise CasimError(str(path), 0, 0, "", f"file too large (over {MAX_BYTES:,} bytes)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
