@@ -110,8 +110,11 @@ def test_server_environment_and_command(tmp_path):
     assert env[ENV_SCENARIO].endswith("wheat_ban.yaml")
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
     assert env["SOLARA_ASSETS_PROXY_CACHE_DIR"] == str(assets_dir())
+    assert env["SOLARA_APP"] == "casim.app"
+    assert env["CASIM_APP_ORIGINS"].split() == ["http://localhost:8765", "http://127.0.0.1:8765", "http://[::1]:8765"]
+    assert "CASIM_APP_ORIGINS" not in environment(base={"CASIM_APP_ORIGINS": "x"}, host="0.0.0.0")
     line = command("127.0.0.1", 8123)
-    assert line[1:5] == ["-m", "solara", "run", "casim.app"] and "8123" in line and "--production" in line
+    assert line[1:5] == ["-m", "uvicorn", "--factory", "casim.appasgi:build"] and "8123" in line
 
 
 def test_app_refuses_a_bad_scenario_before_starting(tmp_path):

@@ -13,8 +13,12 @@ chunk of 250 or in a worker process.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -38,6 +42,8 @@ Progress = Callable[[int, int], None]
 Sink = Callable[[int, dict[str, np.ndarray]], None]
 #: With ``executor="auto"``, ensembles of at least this many members use worker processes.
 PARALLEL_FROM = 1000
+#: prctl option: the signal a process receives when its parent dies (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
 
 
 #: What :func:`simulate` accepts as ``spec``: a run specification, a scenario, the path of a
@@ -65,6 +71,31 @@ def _resolve(spec: SpecLike) -> tuple[RunSpec, int, int]:
     if isinstance(spec, Scenario):
         return spec.to_runspec(), spec.members, spec.seed
     raise TypeError(f"cannot simulate a {type(spec).__name__}; give a RunSpec, a Scenario, a path or None")
+
+
+def _worker_init() -> None:
+    """Set up a worker process: the parent alone handles Ctrl-C and SIGTERM, and stops the workers.
+
+    On Linux a worker also receives SIGTERM if its parent dies (``PR_SET_PDEATHSIG``), so no
+    worker outlives a ``casim`` process killed outright.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _stop_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Terminate a pool's workers now (ProcessPoolExecutor has no public way before Python 3.14)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(timeout=5)
 
 
 def _run_chunk(spec: RunSpec, ids: np.ndarray, seed: int, outputs: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -143,7 +174,8 @@ def run_members(
         n_workers = workers or cpus
         context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
         pending = list(zip(offsets.tolist(), chunks, strict=True))
-        with cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
+        pool = cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=context, initializer=_worker_init)
+        try:
             running: dict[cf.Future, int] = {}
             while pending or running:
                 # At most two chunks per worker in flight, and each result is dropped once stored,
@@ -154,6 +186,10 @@ def run_members(
                 finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
                 for future in finished:
                     store(running.pop(future), future.result())
+        except BaseException:
+            _stop_workers(pool)
+            raise
+        pool.shutdown()
     return ids, result
 
 

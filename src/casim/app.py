@@ -34,6 +34,11 @@ from casim.scenario import Scenario, load_scenario
 
 DEFAULT = "remittance_shock"
 SEVERITY = "weaponisation.severity"
+#: Range of each lever. The sliders show them, and the server enforces them whatever a
+#: client sends: a browser can rewrite its websocket messages.
+SIZE = (0.0, 2.0)
+DELAY = (0, 12)
+MEMBERS = (10, 200)
 CSS = """
 .casim-numbers { border-collapse: collapse; margin: 8px 0; }
 .casim-numbers th, .casim-numbers td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: right; }
@@ -155,11 +160,14 @@ def _html(text: str, tag: str = "div") -> None:
     solara.HTML(tag=tag, unsafe_innerHTML=text)
 
 
+def chosen_default() -> str:
+    """The scenario shown first (and in place of a name the library does not hold)."""
+    return DEFAULT if DEFAULT in scenarios else next(iter(scenarios))
+
+
 scenarios = library()
 initial = os.path.splitext(os.path.basename(os.environ.get(ENV_SCENARIO, "")))[0]
-chosen = solara.reactive(
-    initial if initial in scenarios else DEFAULT if DEFAULT in scenarios else next(iter(scenarios))
-)
+chosen = solara.reactive(initial if initial in scenarios else chosen_default())
 size = solara.reactive(1.0)
 delay = solara.reactive(0)
 members = solara.reactive(40)
@@ -168,11 +176,44 @@ result: solara.Reactive[Result | None] = solara.reactive(None)
 runs = solara.reactive(0)
 
 
+def _bounded(value: object, bounds: tuple[float, float], default: float) -> float:
+    """``value`` as a number clipped to ``bounds`` (``default`` if it is not a finite number)."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return default
+    if number != number or number in (float("inf"), float("-inf")):
+        return default
+    return min(max(number, bounds[0]), bounds[1])
+
+
+@dataclass(frozen=True)
+class Levers:
+    """The levers of one run, checked on the server."""
+
+    scenario: str
+    size: float
+    delay: int
+    members: int
+
+    @classmethod
+    def checked(cls, scenario: object, size_: object, delay_: object, members_: object) -> Levers:
+        """Levers from what a client sent: unknown scenarios fall back to the default, numbers are clipped."""
+        name = scenario if isinstance(scenario, str) and scenario in scenarios else chosen_default()
+        return cls(
+            name,
+            _bounded(size_, SIZE, 1.0),
+            int(_bounded(delay_, DELAY, 0)),
+            int(_bounded(members_, MEMBERS, 40)),
+        )
+
+
 def run() -> None:
-    """Simulate the scenario with the current levers and store the result."""
-    scenario = with_levers(scenarios[chosen.value], size.value, delay.value, members.value)
+    """Simulate the scenario with the current levers (bounded on the server) and store the result."""
+    levers = Levers.checked(chosen.value, size.value, delay.value, members.value)
+    scenario = with_levers(scenarios[levers.scenario], levers.size, levers.delay, levers.members)
     paired = run_experiment(scenario, executor="serial").paired
-    label = f"{chosen.value}, size {size.value:.1f}, delay {delay.value} quarters, {members.value} members"
+    label = f"{levers.scenario}, size {levers.size:.1f}, delay {levers.delay} quarters, {levers.members} members"
     result.set(Result(paired.load(), label))
     runs.set(runs.value + 1)
 
@@ -187,13 +228,16 @@ def run_in_background() -> None:
 def Page():
     solara.Title("casim classroom")
     solara.Style(CSS)
-    scenario = scenarios[chosen.value]
+    scenario = scenarios[chosen.value if chosen.value in scenarios else chosen_default()]
+    shown = state.value if state.value in STATES else STATES[0]  # a client may send anything
     with solara.Sidebar():
         _html("<h2>casim</h2><p>Scenario engine for Central Asia's geopolitics</p>")
         solara.Select("Scenario", values=list(scenarios), value=chosen)
-        solara.SliderFloat(f"Size of the intervention: {size.value:.1f}×", value=size, min=0.0, max=2.0, step=0.1)
-        solara.SliderInt(f"Delay: {delay.value} quarters", value=delay, min=0, max=12)
-        solara.SliderInt(f"Members: {members.value}", value=members, min=10, max=200, step=10)
+        solara.SliderFloat(
+            f"Size of the intervention: {size.value:.1f}×", value=size, min=SIZE[0], max=SIZE[1], step=0.1
+        )
+        solara.SliderInt(f"Delay: {delay.value} quarters", value=delay, min=DELAY[0], max=DELAY[1])
+        solara.SliderInt(f"Members: {members.value}", value=members, min=MEMBERS[0], max=MEMBERS[1], step=10)
         solara.Select("State to show", values=list(STATES), value=state)
         solara.Button("Run", on_click=run_in_background, color="primary", disabled=run_in_background.pending)
         solara.ProgressLinear(run_in_background.pending)
@@ -206,7 +250,7 @@ def Page():
             solara.Info("Move the levers on the left, then press Run.")
         else:
             _html(f"<p><b>Run {runs.value}:</b> {html.escape(current.label)}</p>")
-            fig = alignment_figure(current.paired, state.value, current.label)
+            fig = alignment_figure(current.paired, shown, current.label)
             solara.FigureMatplotlib(fig, format="png")
             plt.close(fig)
-            _html(key_numbers(current.paired, state.value))
+            _html(key_numbers(current.paired, shown))

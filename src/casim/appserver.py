@@ -1,7 +1,9 @@
 """Serving the classroom app: the Solara command, its environment and its offline assets.
 
-``casim app`` runs ``solara run casim.app`` in a child process. Two things make that work
-in a classroom without internet access:
+``casim app`` serves :mod:`casim.appasgi` (Solara's server for ``casim.app`` behind a
+websocket Origin check) with uvicorn in a child process, in its own process group: when
+``casim app`` stops (Ctrl-C, SIGTERM), the whole group is stopped, so no server is left
+holding the port. Two things make the app work in a classroom without internet access:
 
 * the browser-side files Solara would fetch from a CDN come from the ``solara-assets``
   package, installed with casim; :func:`assets_dir` finds where pip put them and the
@@ -14,7 +16,10 @@ Solara's usage telemetry is switched off: a classroom tool should not phone home
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -22,10 +27,12 @@ from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
-from casim.errors import CasimError
+from casim.appasgi import ENV_ORIGINS, LOOPBACK, loopback_origins
+from casim.errors import CasimError, Terminated
 
 ENV_SCENARIO = "CASIM_APP_SCENARIO"
 APP_MODULE = "casim.app"
+ASGI_MODULE = "casim.appasgi"
 #: A file every copy of Solara's offline assets holds; its folder's parent is the asset root.
 MARKER = ("requirejs@2.3.6", "require.js")
 
@@ -44,16 +51,38 @@ def assets_dir() -> Path | None:
     return None
 
 
-def environment(scenario: str | Path | None = None, base: dict[str, str] | None = None) -> dict[str, str]:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only."""
+    if host in LOOPBACK:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def environment(
+    scenario: str | Path | None = None,
+    base: dict[str, str] | None = None,
+    host: str = "localhost",
+    port: int = 8765,
+) -> dict[str, str]:
     """Environment for the app's server process.
 
     Args:
         scenario: A scenario file to open first (and add to the app's list).
         base: The environment to extend (default: this process's).
+        host, port: Where the app is served (they set the origins its websocket accepts).
     """
     env = dict(os.environ if base is None else base)
     if scenario is not None:
         env[ENV_SCENARIO] = str(Path(scenario).resolve())
+    env["SOLARA_APP"] = APP_MODULE
+    env["SERVER_NAME"], env["SERVER_PORT"] = host, str(port)
+    if is_loopback(host):
+        env[ENV_ORIGINS] = " ".join(loopback_origins(port))
+    else:
+        env.pop(ENV_ORIGINS, None)  # same-origin check
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")
     assets = assets_dir()
     if assets is not None:
@@ -73,15 +102,15 @@ def command(host: str, port: int) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "solara",
-        "run",
-        APP_MODULE,
+        "uvicorn",
+        "--factory",
+        f"{ASGI_MODULE}:build",
         "--host",
         host,
         "--port",
         str(port),
-        "--no-open",
-        "--production",
+        "--log-level",
+        "warning",
     ]
 
 
@@ -117,7 +146,28 @@ def serve(
             ) from None
     if announce is not None:
         announce(f"http://{host}:{port}")
+    server = subprocess.Popen(
+        command(host, port), env=environment(scenario, host=host, port=port), start_new_session=True
+    )
     try:
-        return subprocess.call(command(host, port), env=environment(scenario))
-    except KeyboardInterrupt:
-        return 0
+        return server.wait()
+    except KeyboardInterrupt as interrupt:
+        stop(server)
+        if isinstance(interrupt, Terminated):
+            raise
+        return 0  # Ctrl-C is how a teacher stops the app
+    finally:
+        if server.poll() is None:
+            stop(server)
+
+
+def stop(server: subprocess.Popen, grace: float = 5.0) -> None:
+    """Stop the server's whole process group: SIGTERM, then SIGKILL after ``grace`` seconds."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(server.pid, sig)
+        try:
+            server.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue

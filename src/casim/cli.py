@@ -1,7 +1,8 @@
 """The ``casim`` command line: thin commands over the Python API.
 
 Exit codes: 0 success; 1 a check or validation found failures; 2 bad input (a clear
-message naming file, line and field, never a traceback); 130 interrupted.
+message naming file, line and field, never a traceback); 130 interrupted (Ctrl-C);
+143 terminated (SIGTERM).
 
 The commands are grouped by purpose in :mod:`casim.cli_run`, :mod:`casim.cli_analysis` and
 :mod:`casim.cli_classroom`, all registered on one Typer app (:data:`casim.cli_common.app`).
@@ -9,14 +10,26 @@ The commands are grouped by purpose in :mod:`casim.cli_run`, :mod:`casim.cli_ana
 
 from __future__ import annotations
 
+import signal
+
 from casim import cli_analysis, cli_classroom, cli_run  # noqa: F401  (they register their commands)
 from casim.cli_common import app
+from casim.errors import Terminated
 
 __all__ = ["app", "main"]
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main() -> None:
-    """Entry point of the ``casim`` console script."""
+    """Entry point of the ``casim`` console script.
+
+    SIGTERM unwinds the command like Ctrl-C: temporary folders are removed, worker processes
+    and the app's server are stopped, and the exit code is 143.
+    """
+    signal.signal(signal.SIGTERM, _terminate)
     app()
 
 

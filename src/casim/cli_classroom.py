@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from casim.cli_common import (
     app,
+    err,
     handled,
     out,
 )
@@ -22,12 +24,19 @@ def app_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "localhost",
 ) -> None:
     """Serve the interactive classroom app (Solara) on localhost: pick a scenario, move levers, run."""
-    from casim.appserver import serve
+    from casim.appserver import is_loopback, serve
     from casim.scenario import load_scenario
 
     with handled():
         if scenario is not None:
             load_scenario(scenario)  # a clear message now rather than a broken page later
+        if not is_loopback(host):
+            err.print(
+                f"[bold red]WARNING[/bold red]: --host {escape(host)} makes the app reachable from other machines: "
+                "anyone who can reach this address can run simulations on this computer. Use it only on a "
+                "classroom network you trust, and stop the app (Ctrl+C) when the class ends.",
+                markup=True,
+            )
         code = serve(
             scenario, host=host, port=port, announce=lambda url: out.print(f"casim app on {url} (Ctrl+C to stop)")
         )

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from casim.errors import CasimError, RunFailed
+from casim.errors import CasimError, RunFailed, Terminated
 
 app = typer.Typer(
     name="casim",
@@ -33,7 +33,7 @@ app = typer.Typer(
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
-BAD_INPUT, FAILED, INTERRUPTED = 2, 1, 130
+BAD_INPUT, FAILED, INTERRUPTED, TERMINATED = 2, 1, 130, 143
 FIXED_HELP = (
     "Keep every parameter at its value (default: each member draws the parameters from their documented "
     "ranges, so the bands show what the ranges imply)."
@@ -66,7 +66,8 @@ def handled() -> Iterator[None]:
     """Turn every failure into a one-line message and an exit code, never a traceback.
 
     Exit codes: 2 bad input (:class:`CasimError`, located); 1 a run that could not complete
-    (:class:`RunFailed`, an OS error, memory); 130 interrupted (Ctrl-C or SIGTERM). Any other
+    (:class:`RunFailed`, an OS error, memory); 130 interrupted (Ctrl-C); 143 terminated
+    (SIGTERM). Any other
     exception is a bug in casim: one line says so (``CASIM_DEBUG=1`` shows the traceback).
     """
     try:
@@ -77,9 +78,10 @@ def handled() -> Iterator[None]:
         for issue in error.issues:
             err.print(f"[red]error[/red] {escape(str(issue))}", markup=True)
         raise typer.Exit(BAD_INPUT) from None
-    except KeyboardInterrupt:
-        err.print("interrupted: nothing was kept")
-        raise typer.Exit(INTERRUPTED) from None
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, Terminated)
+        err.print(f"{'terminated' if terminated else 'interrupted'}: nothing was kept")
+        raise typer.Exit(TERMINATED if terminated else INTERRUPTED) from None
     except RunFailed as error:
         err.print(f"[red]error[/red] {escape(_short(error))}", markup=True)
         raise typer.Exit(FAILED) from None

@@ -83,11 +83,24 @@ def run(
 ) -> None:
     """Run a scenario and its paired baseline; write a results folder and print the change at its peak,
     at the horizon and on average."""
+    from casim.folders import leftovers
+    from casim.resources import LARGE_RUN
     from casim.results_folder import execute
     from casim.scenario import load_scenario
 
+    def announce(plan) -> None:
+        if not quiet and (plan.stream or plan.disk > LARGE_RUN):
+            err.print(f"this run: {plan.describe()}")
+
     with handled():
         scn = fixed_scenario(load_scenario(scenario), fixed)
+        target = out_dir if out_dir is not None else Path("results") / scn.name
+        stale = leftovers(target.parent if out_dir is not None else target, recursive=False)
+        if stale and not quiet:
+            err.print(
+                f"note: {len(stale)} unfinished folder(s) of interrupted runs beside {target}; "
+                f"'casim clean {target.parent if out_dir is not None else target}' removes them"
+            )
         with progress_bar(quiet) as bar:
             extra = None
             if report:
@@ -105,6 +118,7 @@ def run(
                 plots=plots,
                 command=command_line(),
                 progress=track(bar, f"simulating {scn.name} and its baseline"),
+                on_plan=announce,
             )
         print_change_table(folder.changes, scn.name, scn.sample_ranges, quiet)
         out.print(str(folder.folder) if quiet else f"results written to {folder.folder}")
@@ -137,6 +151,33 @@ def validate(
         if bad:
             err.print(f"{bad} of {len(files)} file(s) have problems")
             raise typer.Exit(BAD_INPUT)
+
+
+@app.command()
+def clean(
+    folder: Annotated[Path, typer.Argument(help="Results folder to search (and everything below it).")] = Path(
+        "results"
+    ),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be removed; remove nothing.")] = False,
+) -> None:
+    """Remove the unfinished folders and stale locks that interrupted or crashed runs left behind.
+
+    Only casim's own temporary folders (hidden, with its marker inside) and locks whose
+    process no longer runs are touched; results and your own files never are."""
+    from casim.folders import leftovers, remove_leftovers
+    from casim.resources import gigabytes
+
+    with handled():
+        if not folder.is_dir():
+            raise CasimError(str(folder), 0, 0, "", "no such folder")
+        found = leftovers(folder)
+        for item in found:
+            out.print(f"{'would remove' if dry_run else 'removing'} {item.path} ({item.owner}, {gigabytes(item.size)})")
+        if not found:
+            out.print(f"nothing to clean in {folder}")
+        elif not dry_run:
+            freed = remove_leftovers(found)
+            out.print(f"removed {len(found)} item(s), {gigabytes(freed)} freed")
 
 
 @app.command()

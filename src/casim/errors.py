@@ -94,3 +94,8 @@ class RunFailed(Exception):
     prints it and exits 1. Examples: non-finite results, a full disk, a target folder
     created by someone else meanwhile.
     """
+
+
+class Terminated(KeyboardInterrupt):
+    """The process received SIGTERM: it unwinds like Ctrl-C (temporary files are removed,
+    worker processes stopped) and exits with 143."""

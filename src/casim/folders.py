@@ -68,6 +68,14 @@ def _temp_name(final: Path) -> Path:
     return final.with_name(f".{final.name}{PARTIAL}{os.getpid()}-{secrets.token_hex(3)}")
 
 
+def final_name(folder: Path) -> str:
+    """The name a folder has, or will have once complete (``.NAME.partial-...`` gives ``NAME``)."""
+    name = Path(folder).name
+    if name.startswith(".") and PARTIAL in name:
+        return name[1:].rsplit(PARTIAL, 1)[0]
+    return name
+
+
 def lock_path(final: Path) -> Path:
     return final.with_name(f".{final.name}{LOCK_SUFFIX}")
 
@@ -222,13 +230,14 @@ def _tree_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def leftovers(root: str | Path) -> list[Leftover]:
+def leftovers(root: str | Path, recursive: bool = True) -> list[Leftover]:
     """Temporary folders (with casim's marker) and locks under ``root`` whose writer no longer runs."""
     root = Path(root)
     if not root.is_dir():
         return []
     found = []
-    for path in sorted(root.rglob(f".*{PARTIAL}*")):
+    glob = root.rglob if recursive else root.glob
+    for path in sorted(glob(f".*{PARTIAL}*")):
         if path.is_dir() and (path / MARKER).is_file():
             owner = (path / MARKER).read_text(encoding="utf-8", errors="replace")
         elif path.is_file():
@@ -237,7 +246,7 @@ def leftovers(root: str | Path) -> list[Leftover]:
             continue  # not casim's: never touched
         if not _alive(owner):
             found.append(Leftover(path, owner.strip(), _tree_size(path)))
-    for path in sorted(root.rglob(f".*{LOCK_SUFFIX}")):
+    for path in sorted(glob(f".*{LOCK_SUFFIX}")):
         if path.is_file():
             owner = path.read_text(encoding="utf-8", errors="replace")
             if not _alive(owner):

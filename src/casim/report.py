@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from casim.folders import write_text_atomic
+from casim.folders import final_name, write_text_atomic
 from casim.names import POLES, STATES
 from casim.results import QUANTILES, peak_quarter, quantiles
 from casim.results_folder import read_contents, read_manifest
@@ -153,7 +153,7 @@ def _explanation(scenario, members: int) -> str:
         order = np.argsort(-np.abs(means))[:3]
         top3 = "; ".join(f"{html.escape(expl.players[j])} {means[j]:+.4f}" for j in order)
         parts.append(
-            f"<tr><td>{html.escape(state)}</td><td>{expl.labels[q]}</td><td>{POLES[k]}</td>"
+            f"<tr><td>{html.escape(state)}</td><td>{html.escape(expl.labels[q])}</td><td>{POLES[k]}</td>"
             f"<td>{expl.total[:, q, i, k].mean():+.4f}</td><td style='text-align:left'>{top3}</td></tr>"
         )
     parts.append("</table>")
@@ -192,10 +192,10 @@ def build_report(folder: str | Path, manifest: dict | None = None, explain_membe
     events = "".join(
         f"<li><b>{e(ev.get('name') or ev.get('variable') or ev.get('parameter') or 'event')}</b>: "
         f"{e(str(ev.get('description') or ''))} ({e(ev.get('variable') or ev.get('parameter') or '')}: "
-        f"{e(ev.get('op', ''))} {ev.get('value')} from {e(str(ev.get('at')))}, {lasting(ev)})</li>"
+        f"{e(str(ev.get('op', '')))} {e(str(ev.get('value')))} from {e(str(ev.get('at')))}, {e(lasting(ev))})</li>"
         for ev in scenario.get("events", [])
     )
-    name = folder.name.removesuffix(".partial")
+    name = final_name(folder)
     horizon_table = (
         "" if peak == len(labels) - 1 else _change_table(diff, -1, f"Alignment at the horizon ({labels[-1]})")
     )
@@ -207,11 +207,15 @@ def build_report(folder: str | Path, manifest: dict | None = None, explain_membe
     )
     explanation = _explanation(resolved, explain_members) if explain_members else "<p>(left out)</p>"
     man_rows = "".join(
-        f"<tr><td>{e(k)}</td><td style='text-align:left'>{e(json.dumps(v) if isinstance(v, (dict, list)) else str(v))}</td></tr>"
+        f"<tr><td>{e(str(k))}</td><td style='text-align:left'>"
+        f"{e(json.dumps(v) if isinstance(v, (dict, list)) else str(v))}</td></tr>"
         for k, v in manifest.items()
         if k not in ("files",)
     )
-    members, seed = manifest.get("members", paired.sizes["member"]), manifest.get("seed", "")
+    # every field read from the folder is escaped: a results folder can be edited by anyone
+    members, seed = e(str(manifest.get("members", paired.sizes["member"]))), e(str(manifest.get("seed", "")))
+    files = manifest.get("files", [])
+    listed = e(", ".join(str(f) for f in files)) if isinstance(files, list) else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>casim report: {e(scenario["name"])}</title>
 <style>{CSS}</style></head><body>
@@ -231,14 +235,16 @@ and the share of members where it rises.</p>
 <div class="section"><h2>Figures</h2>{figures or "<p>(the run was made with --no-plots)</p>"}</div>
 <div class="section"><h2>Why states moved: the channels</h2>{explanation}</div>
 <div class="section nobreak"><h2>Run</h2><table>{man_rows}</table>
-<p class="muted">Files: {e(", ".join(manifest.get("files", [])))}</p></div>
+<p class="muted">Files: {listed}</p></div>
 </body></html>
 """
 
 
 def write_report(folder: str | Path, out: str | Path | None = None, explain_members: int = EXPLAIN_MEMBERS) -> Path:
-    """Write ``report.html`` into ``folder`` (or to ``out``); returns its path."""
+    """Write ``report.html`` into ``folder`` (or to ``out``: a file, or a folder to put it in); returns its path."""
     target = Path(out) if out is not None else Path(folder) / REPORT_FILE
+    if target.is_dir():
+        target = target / REPORT_FILE
     return write_text_atomic(target, build_report(folder, explain_members=explain_members))
 
 

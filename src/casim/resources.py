@@ -37,6 +37,8 @@ PROCESS_BYTES = 150_000_000
 IN_MEMORY_COPIES = 2.2
 #: Share of the available memory a run may plan to use.
 MEMORY_SHARE = 0.7
+#: Runs writing more than this (bytes) say how much before they start.
+LARGE_RUN = 1_000_000_000
 #: Headroom kept free on disk besides the ensemble (figures, tables, file metadata).
 DISK_MARGIN = 20_000_000
 

@@ -46,6 +46,8 @@ MANIFEST = "manifest.json"
 SCENARIO_FILE = "scenario.yaml"
 #: The printed table: change per state and pole at its peak, at the horizon and on average.
 CHANGES_FILE = "changes.csv"
+#: Largest manifest read back (casim writes a few kB).
+MAX_MANIFEST = 1_000_000
 #: Ensembles whose outputs exceed this many bytes stream to disk instead of memory.
 STREAM_ABOVE = 500_000_000
 
@@ -335,9 +337,14 @@ def read_manifest(folder: str | Path) -> dict:
     """
     path = Path(folder) / MANIFEST
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_MANIFEST:
+            raise CasimError(str(path), 0, 0, "", "the manifest is too large to be casim's")
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise CasimError(str(path), 0, 0, "", f"cannot read the manifest: {err}") from None
+    if not isinstance(data, dict):
+        raise CasimError(str(path), 0, 0, "", "the manifest is not a JSON object (was it edited?)")
+    return data
 
 
 def read_run(folder: str | Path, lazy: bool = False) -> tuple[Scenario, xr.Dataset, dict]:
