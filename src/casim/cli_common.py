@@ -54,8 +54,14 @@ def _short(text: object) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
+#: OS errors that mean a path the user gave is unusable (exit 2, not 1).
+BAD_PATH = (errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR)
+
+
 def _os_error(error: OSError) -> str:
     where = f" {error.filename}" if error.filename else ""
+    if error.errno == errno.ENAMETOOLONG:
+        return f"the path{where[:120]}… is too long for the file system"
     if error.errno == errno.ENOSPC:
         return f"no space left on the device{where}; free some space or write elsewhere (--out)"
     return f"cannot access{where}: {error.strerror or error}"
@@ -94,7 +100,7 @@ def handled() -> Iterator[None]:
         raise typer.Exit(FAILED) from None
     except OSError as error:
         err.print(f"[red]error[/red] {escape(_short(_os_error(error)))}", markup=True)
-        raise typer.Exit(FAILED) from None
+        raise typer.Exit(BAD_INPUT if error.errno in BAD_PATH else FAILED) from None
     except Exception as error:
         if os.environ.get("CASIM_DEBUG"):
             raise

@@ -135,7 +135,8 @@ def validate(
     with handled():
         files = scenario_files(paths)
         if not files:
-            err.print("no scenario files found")
+            where = ", ".join(str(p) for p in paths)
+            err.print(f"[red]error[/red] no scenario files (*.yaml) found in {escape(where)}", markup=True)
             raise typer.Exit(BAD_INPUT)
         bad = 0
         for file in files:

@@ -80,8 +80,11 @@ def lock_path(final: Path) -> Path:
     return final.with_name(f".{final.name}{LOCK_SUFFIX}")
 
 
-def check_target(final: Path, option: str = "--out") -> Path:
+def check_target(final: Path, option: str = "--out", create_parent: bool = False) -> Path:
     """Refuse a target casim cannot or must not write, with a one-line reason.
+
+    With ``create_parent``, the folder that will hold the target is created (so that the
+    free space there can be measured before a run starts).
 
     Raises:
         CasimError: if the target is a file, a link, a non-empty folder, lies under a file,
@@ -107,6 +110,8 @@ def check_target(final: Path, option: str = "--out") -> Path:
             if not parent.is_dir():
                 raise CasimError(str(final), 0, 0, option, f"'{parent}' is a file, not a folder")
             break
+    if create_parent:
+        _mkdir_parent(final, option)
     return final
 
 

@@ -237,22 +237,30 @@ class NonFiniteResult(RunFailed):
 def check_finite(data: dict[str, np.ndarray], member_ids: np.ndarray, labels: Sequence[str], run: str) -> None:
     """Raise :class:`NonFiniteResult` at the earliest non-finite value of any output.
 
+    Where several outputs turn non-finite in the same quarter, the one with the smallest
+    share of non-finite values is named: it is the nearest to the origin.
+
     Args:
         data: Outputs ``{name: (members, quarters, *dims)}``.
         member_ids: Global index of each row.
         labels: Label of each quarter.
         run: Name of the run (scenario or baseline).
     """
-    first: tuple[int, str, tuple[int, ...]] | None = None
+    found: list[tuple[int, float, str, tuple[int, ...]]] = []
     for name, arr in data.items():
-        if np.isfinite(arr).all():
+        bad = ~np.isfinite(arr)
+        if not bad.any():
             continue
-        where = np.argwhere(~np.isfinite(arr))
+        where = np.argwhere(bad)
         row = where[np.argmin(where[:, 1])]
-        if first is None or row[1] < first[0]:
-            first = (int(row[1]), name, tuple(int(i) for i in row))
-    if first is None:
+        share = float(bad[:, row[1]].mean())
+        found.append((int(row[1]), share, name, tuple(int(i) for i in row)))
+    if not found:
         return
+    # the earliest quarter; there, the output with the fewest bad values is nearest the origin
+    found.sort(key=lambda f: (f[0], f[1]))
+    first = (found[0][0], found[0][2], found[0][3])
+    others = len(found) - 1
     from casim.names import DIMENSIONS
 
     quarter, name, index = first
@@ -261,8 +269,9 @@ def check_finite(data: dict[str, np.ndarray], member_ids: np.ndarray, labels: Se
     labelled = ", ".join(f"{d}={DIMENSIONS[d][k]}" for d, k in zip(dims, index[2:], strict=True))
     raise NonFiniteResult(
         f"the run '{run}' produced {value} in {name}[{labelled}] for member {int(member_ids[index[0]])} "
-        f"from quarter {quarter} ({labels[quarter]}) on; an event or parameter pushes the model outside "
-        "its valid range (nothing was written)"
+        f"from quarter {quarter} ({labels[quarter]}) on"
+        + (f" (and in {others} other output{'s' if others > 1 else ''})" if others else "")
+        + "; an event or parameter pushes the model outside its valid range (nothing was written)"
     )
 
 

@@ -145,7 +145,12 @@ def plan_run(
     in_memory = int(IN_MEMORY_COPIES * total) + work
     available = free_memory()
     stream = folder is not None and (total > stream_above or in_memory > MEMORY_SHARE * available)
-    streamed = work + int(IN_MEMORY_COPIES * output_bytes(min(members, 1000), horizon, outputs, cases=cases))
+    # streamed: the chunks in flight (each held, then written) and the alignment read back for the tables
+    streamed = (
+        work
+        + 2 * max(processes, 1) * output_bytes(min(members, chunk), horizon, outputs, cases=1)
+        + output_bytes(members, horizon, ["alignment"], cases=cases)
+    )
     memory = streamed if stream else in_memory
     disk = total + DISK_MARGIN if folder is not None else 0
     plan = Plan(members, horizon, cases, total, memory, disk, stream)
@@ -165,7 +170,7 @@ def plan_run(
                 str(folder),
                 0,
                 0,
-                option,
+                "",
                 f"this run needs {plan.describe()}, but only {gigabytes(free)} is free there; "
                 "use fewer members, a shorter horizon or another folder (--out)",
             )

@@ -271,7 +271,9 @@ def execute(
     from casim.api import DEFAULT_CHUNK, PARALLEL_FROM
 
     n = 1 if member is not None else (members or scenario.members)
-    final = check_target(Path(out) if out is not None else default_folder("run", scenario.name, results_root))
+    final = check_target(
+        Path(out) if out is not None else default_folder("run", scenario.name, results_root), create_parent=True
+    )
     parallel = executor == "processes" or (executor == "auto" and n >= PARALLEL_FROM)
     plan = plan_run(
         n,

@@ -1,0 +1,110 @@
+"""Signals stop everything a command started (issue 11, item 6).
+
+SIGTERM once left ``casim run``'s worker processes computing (about 300 MB each) and
+``casim app``'s server holding its port. Now SIGTERM unwinds like Ctrl-C: workers are
+terminated, the app's process group is stopped, temporary folders are removed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from casim.appserver import free_port
+from helpers import tiny_scenario
+
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc"),
+    pytest.mark.xdist_group("signals"),
+]
+
+
+def children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["TERM", "INT"])
+def test_a_signal_stops_run_and_its_workers_and_keeps_nothing(tmp_path, sig, code):
+    scenario = tiny_scenario(tmp_path, horizon=40, members=4000)
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "casim", "run", str(scenario), "--no-plots", "-q", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: len(children(process.pid)) >= 2, 60, "the worker processes")
+        workers = children(process.pid)
+        process.send_signal(sig)
+        assert process.wait(timeout=30) == code
+        wait_for(lambda: not any(alive(w) for w in workers), 15, "the workers to stop")
+    finally:
+        if process.poll() is None:
+            process.kill()
+    stderr = process.stderr.read()
+    assert "nothing was kept" in stderr and "Traceback" not in stderr
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_sigterm_stops_the_app_and_frees_its_port(tmp_path):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "casim", "app", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
+
+    def listening() -> bool:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    try:
+        wait_for(listening, 90, "the app to listen")
+        servers = children(process.pid)
+        assert servers, "the server runs in a child process"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 143
+        wait_for(lambda: not any(alive(s) for s in servers), 15, "the server to stop")
+        wait_for(lambda: not listening(), 15, "the port to be freed")
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for pid in children(process.pid):
+            os.kill(pid, signal.SIGKILL)
