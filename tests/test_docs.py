@@ -199,3 +199,13 @@ def test_readme_and_exercise_index_list_every_exercise():
         assert f"| {ex.number} | {ex.title} | {scenarios} |" in readme, ex.title
         assert f"]({ex.path.name}) | {scenarios} |" in index, ex.path.name
     assert "![The classroom app" in readme and (ROOT / "docs" / "images" / "app.png").is_file()
+
+
+def test_every_test_the_reliability_page_names_exists():
+    text = (DOCS / "reliability.md").read_text()
+    named = re.findall(r"`(tests/test_\w+\.py)(?:::(\w+))?`", text)
+    assert len(named) >= 25
+    for file, name in named:
+        source = (ROOT / file).read_text()
+        if name:
+            assert re.search(rf"^def {name}\(", source, re.M), f"{file}::{name} does not exist"
