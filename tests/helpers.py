@@ -14,6 +14,7 @@ CORE = frozenset(
         "channels",
         "citizens",
         "counterfactual",
+        "design",
         "economy",
         "errors",
         "government",

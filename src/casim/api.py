@@ -12,19 +12,14 @@ chunk of 250 or in a worker process.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import contextlib
-import ctypes
-import multiprocessing
 import os
-import signal
-import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import xarray as xr
 
+from casim.executors import EXECUTORS, in_processes, on_dask, run_chunk
 from casim.model import CentralAsiaModel, member_indices
 from casim.names import DIMENSIONS
 from casim.outputs import OUTPUTS, check_outputs
@@ -36,14 +31,11 @@ if TYPE_CHECKING:
 #: Members per model: large enough to amortise Python overhead in the state-level step
 #: (citizens are updated in cache-sized blocks inside). Never changes results.
 DEFAULT_CHUNK = 200
-EXECUTORS = ("auto", "serial", "processes")
 
 Progress = Callable[[int, int], None]
 Sink = Callable[[int, dict[str, np.ndarray]], None]
 #: With ``executor="auto"``, ensembles of at least this many members use worker processes.
 PARALLEL_FROM = 1000
-#: prctl option: the signal a process receives when its parent dies (linux/prctl.h).
-PR_SET_PDEATHSIG = 1
 
 
 #: What :func:`simulate` accepts as ``spec``: a run specification, a scenario, the path of a
@@ -73,35 +65,6 @@ def _resolve(spec: SpecLike) -> tuple[RunSpec, int, int]:
     raise TypeError(f"cannot simulate a {type(spec).__name__}; give a RunSpec, a Scenario, a path or None")
 
 
-def _worker_init() -> None:
-    """Set up a worker process: the parent alone handles Ctrl-C and SIGTERM, and stops the workers.
-
-    On Linux a worker also receives SIGTERM if its parent dies (``PR_SET_PDEATHSIG``), so no
-    worker outlives a ``casim`` process killed outright.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _stop_workers(pool: cf.ProcessPoolExecutor) -> None:
-    """Terminate a pool's workers now (ProcessPoolExecutor has no public way before Python 3.14)."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.join(timeout=5)
-
-
-def _run_chunk(spec: RunSpec, ids: np.ndarray, seed: int, outputs: tuple[str, ...]) -> dict[str, np.ndarray]:
-    return CentralAsiaModel(spec, ids, seed, outputs=outputs).run()
-
-
 def run_members(
     spec: RunSpec,
     members: int | Sequence[int],
@@ -113,6 +76,7 @@ def run_members(
     workers: int | None = None,
     progress: Progress | None = None,
     sink: Sink | None = None,
+    scheduler: str | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Run members in chunks and return ``(member ids, {output: (member, quarter, ...)})``.
 
@@ -122,12 +86,15 @@ def run_members(
         seed: The one seed.
         outputs: Outputs to keep (default all).
         chunk_size: Members per model (default :data:`DEFAULT_CHUNK`).
-        executor: ``serial`` (in this process), ``processes`` (a pool of workers) or ``auto``
-            (processes from :data:`PARALLEL_FROM` members when there is more than one CPU).
-        workers: Worker processes for ``processes`` (default: number of CPUs).
+        executor: ``serial`` (in this process), ``processes`` (a pool of workers), ``dask`` (a
+            Dask cluster, :mod:`casim.executors`) or ``auto`` (processes from
+            :data:`PARALLEL_FROM` members when there is more than one CPU).
+        workers: Worker processes for ``processes``, or of the LocalCluster ``dask`` starts
+            when no ``scheduler`` is given (default: number of CPUs).
         progress: Called with ``(members done, members total)`` after each chunk.
         sink: If given, receives ``(offset, outputs)`` for each chunk instead of the chunks being
             gathered in memory (the returned dict is then empty): stream large ensembles to disk.
+        scheduler: Address of a Dask scheduler for ``dask`` (default: a LocalCluster).
     """
     ids = member_indices(members)
     names = check_outputs(outputs)
@@ -155,7 +122,7 @@ def run_members(
     cpus = os.cpu_count() or 1
     if executor == "auto":
         executor = "processes" if len(ids) >= PARALLEL_FROM and cpus > 1 else "serial"
-    if executor == "serial" or len(chunks) == 1:
+    if executor == "serial" or (len(chunks) == 1 and executor != "dask"):
         if sink is None:  # record straight into the result: no copy, no transient chunk arrays
             sizes = {dim: len(labels) for dim, labels in DIMENSIONS.items()}
             for name in names:
@@ -164,32 +131,16 @@ def run_members(
         for offset, chunk in zip(offsets, chunks, strict=True):
             if sink is None:
                 into = {name: arr[offset : offset + len(chunk)] for name, arr in result.items()}
-                CentralAsiaModel(spec, chunk, seed, outputs=names, record_into=into).run()
+                CentralAsiaModel(spec.for_members(chunk), chunk, seed, outputs=names, record_into=into).run()
                 done += len(chunk)
                 if progress is not None:
                     progress(done, len(ids))
             else:
-                store(int(offset), _run_chunk(spec, chunk, seed, names))
+                store(int(offset), run_chunk(spec, chunk, seed, names))
+    elif executor == "dask":
+        on_dask(spec, list(zip(offsets.tolist(), chunks, strict=True)), seed, names, workers or cpus, store, scheduler)
     else:
-        n_workers = workers or cpus
-        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-        pending = list(zip(offsets.tolist(), chunks, strict=True))
-        pool = cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=context, initializer=_worker_init)
-        try:
-            running: dict[cf.Future, int] = {}
-            while pending or running:
-                # At most two chunks per worker in flight, and each result is dropped once stored,
-                # so memory stays bounded however many members there are.
-                while pending and len(running) < 2 * n_workers:
-                    offset, chunk = pending.pop(0)
-                    running[pool.submit(_run_chunk, spec, chunk, seed, names)] = offset
-                finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-                for future in finished:
-                    store(running.pop(future), future.result())
-        except BaseException:
-            _stop_workers(pool)
-            raise
-        pool.shutdown()
+        in_processes(spec, list(zip(offsets.tolist(), chunks, strict=True)), seed, names, workers or cpus, store)
     return ids, result
 
 
@@ -273,7 +224,9 @@ def parameter_draws(spec: RunSpec, ids: Sequence[int], seed: int) -> xr.DataArra
     labels, positions = draw_labels(spec)
     if not labels:
         return None
-    arrays = spec.params.resolve(list(ids), seed, sample_ranges=spec.sample_ranges, uncertain=spec.uncertain)
+    arrays = spec.params.resolve(
+        list(ids), seed, sample_ranges=spec.sample_ranges, uncertain=spec.uncertain, design=spec.design
+    )
     n = len(ids)
     columns = [
         np.broadcast_to(arrays.arrays[path], (n, *spec.params[path].shape)).reshape(n, -1)[:, flat]
@@ -304,6 +257,7 @@ def simulate(
     executor: str = "auto",
     workers: int | None = None,
     progress: Progress | None = None,
+    scheduler: str | None = None,
 ) -> xr.Dataset:
     """Simulate an ensemble and return it as a labelled dataset.
 
@@ -317,9 +271,11 @@ def simulate(
             or a RunSpec).
         outputs: Outputs to record (default all; see :data:`casim.outputs.OUTPUTS`).
         chunk_size: Members per chunk (does not change results).
-        executor: ``auto``, ``serial`` or ``processes`` (does not change results).
-        workers: Worker processes for the ``processes`` executor.
+        executor: ``auto``, ``serial``, ``processes`` or ``dask`` (does not change results).
+        workers: Worker processes for ``processes`` (or a LocalCluster's, for ``dask``).
         progress: Callback ``(members done, members total)``.
+        scheduler: Address of a Dask scheduler (``tcp://host:8786``) for ``dask``; default a
+            LocalCluster on this machine.
 
     Returns:
         Dataset with dims ``member``, ``quarter``, ``state``, ``power``, ``pole``,
@@ -337,6 +293,7 @@ def simulate(
         executor=executor,
         workers=workers,
         progress=progress,
+        scheduler=scheduler,
     )
     ds = to_dataset(run, ids, data, seed)
     draws = parameter_draws(run, ids, seed)

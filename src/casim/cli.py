@@ -4,15 +4,15 @@ Exit codes: 0 success; 1 a check or validation found failures; 2 bad input (a cl
 message naming file, line and field, never a traceback); 130 interrupted (Ctrl-C);
 143 terminated (SIGTERM).
 
-The commands are grouped by purpose in :mod:`casim.cli_run`, :mod:`casim.cli_analysis` and
-:mod:`casim.cli_classroom`, all registered on one Typer app (:data:`casim.cli_common.app`).
+The commands are grouped by purpose in :mod:`casim.cli_run`, :mod:`casim.cli_analysis`,
+:mod:`casim.cli_explore` and :mod:`casim.cli_classroom`, all registered on one Typer app (:data:`casim.cli_common.app`).
 """
 
 from __future__ import annotations
 
 import signal
 
-from casim import cli_analysis, cli_classroom, cli_run  # noqa: F401  (they register their commands)
+from casim import cli_analysis, cli_classroom, cli_explore, cli_run  # noqa: F401  (they register their commands)
 from casim.cli_common import app
 from casim.errors import Terminated
 

@@ -14,6 +14,7 @@ import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -38,6 +39,27 @@ FIXED_HELP = (
     "Keep every parameter at its value (default: each member draws the parameters from their documented "
     "ranges, so the bands show what the ranges imply)."
 )
+
+
+Executor = Annotated[
+    str,
+    typer.Option(
+        "--executor",
+        help="Where members run: auto, serial, processes, or dask (a Dask cluster; results are identical).",
+    ),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Address of a Dask scheduler (tcp://host:8786) for --executor dask."),
+]
+
+
+def check_executor(executor: str) -> None:
+    """Refuse an unknown ``--executor`` with the choices."""
+    from casim.executors import EXECUTORS
+
+    if executor not in EXECUTORS:
+        raise CasimError("--executor", 0, 0, "", f"expected one of {', '.join(EXECUTORS)}, got '{executor}'")
 
 
 def fixed_scenario(scenario, fixed: bool):

@@ -14,7 +14,10 @@ from rich.table import Table
 from casim.cli_common import (
     BAD_INPUT,
     FIXED_HELP,
+    Executor,
+    Scheduler,
     app,
+    check_executor,
     command_line,
     err,
     fixed_scenario,
@@ -80,6 +83,8 @@ def run(
     report: Annotated[bool, typer.Option("--report", help="Also write a printable HTML report (report.html).")] = False,
     fixed: Annotated[bool, typer.Option("--fixed", help=FIXED_HELP)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
+    executor: Executor = "auto",
+    scheduler: Scheduler = None,
 ) -> None:
     """Run a scenario and its paired baseline; write a results folder and print the change at its peak,
     at the horizon and on average."""
@@ -93,6 +98,7 @@ def run(
             err.print(f"this run: {plan.describe()}")
 
     with handled():
+        check_executor(executor)
         scn = fixed_scenario(load_scenario(scenario), fixed)
         target = out_dir if out_dir is not None else Path("results") / scn.name
         stale = leftovers(target.parent if out_dir is not None else target, recursive=False)
@@ -119,6 +125,8 @@ def run(
                 command=command_line(),
                 progress=track(bar, f"simulating {scn.name} and its baseline"),
                 on_plan=announce,
+                executor=executor,
+                scheduler=scheduler,
             )
         print_change_table(folder.changes, scn.name, scn.sample_ranges, quiet)
         out.print(str(folder.folder) if quiet else f"results written to {folder.folder}")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ import pandas as pd
 import xarray as xr
 
 from casim.api import DRAWS, parameter_draws, run_members, to_dataset
+from casim.design import Design
 from casim.errors import CasimError
 from casim.model import CentralAsiaModel, member_indices
 from casim.outputs import check_outputs
@@ -117,7 +118,8 @@ class Experiment:
 
 def baseline_key(spec: RunSpec) -> str:
     """What makes two baselines identical: parameters, uncertain distributions, sampling."""
-    return parameter_hash(spec.params) + repr(sorted(spec.uncertain.items())) + str(spec.sample_ranges)
+    design = spec.design.key if spec.design is not None else ""
+    return parameter_hash(spec.params) + repr(sorted(spec.uncertain.items())) + str(spec.sample_ranges) + design
 
 
 ScenarioLike = Scenario | str | os.PathLike[str]
@@ -149,6 +151,8 @@ def run_experiment(
     progress: Progress | None = None,
     store: str | Path | None = None,
     log_inputs: bool = False,
+    design: Design | None = None,
+    scheduler: str | None = None,
 ) -> Experiment:
     """Run scenarios and their paired baselines on common member seeds and parameter draws.
 
@@ -160,11 +164,15 @@ def run_experiment(
         member: Run only this member index (to reproduce one member of an ensemble).
         params: Parameter set to start from (default: the packaged baseline).
         outputs: Outputs to record (default all).
-        executor, workers, chunk_size: See :func:`casim.api.run_members` (never change results).
+        executor, workers, chunk_size, scheduler: See :func:`casim.api.run_members` (never
+            change results).
         progress: Called with ``(members done, members total)`` over every case.
         store: Stream every case chunk by chunk into this netCDF file instead of memory.
         log_inputs: Record the governments' inputs of every case (for ``casim explain``); runs
             each case as one model in this process.
+        design: Place the members in the parameter ranges by this design (one member per
+            row; default members: all its rows) instead of their own draws; every case
+            shares it (:mod:`casim.design`).
 
     Raises:
         CasimError: if the scenarios differ in start or horizon.
@@ -181,6 +189,8 @@ def run_experiment(
     common_seed = first.seed if seed is None else int(seed)
     if member is not None:
         ids = member_indices([member])
+    elif members is None and design is not None:
+        ids = design.ids
     else:
         ids = member_indices(first.members if members is None else members)
     resolved = {name: s.resolved(seed=common_seed, members=len(ids)) for name, s in items.items()}
@@ -190,13 +200,15 @@ def run_experiment(
     keys: dict[str, str] = {}
     for name, scenario in resolved.items():
         base = scenario.baseline_runspec(params)
-        key = baseline_key(base)
+        key = baseline_key(replace(base, design=design, sample_ranges=True) if design is not None else base)
         if key not in keys:
             keys[key] = BASELINE if not keys else f"{BASELINE}:{name}"
             specs[keys[key]] = base
         baseline_of[name] = keys[key]
     for name, scenario in resolved.items():
         specs[name] = scenario.to_runspec(params)
+    if design is not None:
+        specs = {case: replace(spec, design=design, sample_ranges=True) for case, spec in specs.items()}
 
     names = check_outputs(outputs)
     if store is None:  # in memory: refuse before starting what would not fit
@@ -240,6 +252,7 @@ def run_experiment(
                     workers=workers,
                     progress=report,
                     sink=sink,
+                    scheduler=scheduler,
                 )
             if writer is None:
                 datasets[case] = to_dataset(spec, ids, data, common_seed)

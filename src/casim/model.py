@@ -115,10 +115,12 @@ class CentralAsiaModel(mesa.Model):
         self.member_ids = member_indices(members)
         ids = self.member_ids.tolist()
         self.params = params or spec.params.resolve(
-            ids, self.seed, sample_ranges=spec.sample_ranges, uncertain=spec.uncertain
+            ids, self.seed, sample_ranges=spec.sample_ranges, uncertain=spec.uncertain, design=spec.design
         )
+        # whose random numbers each member uses: its own, or under a design possibly one member's
+        noise = ids if spec.design is None else spec.design.noise_ids(ids).tolist()
         self.interventions = Schedule(
-            spec.interventions, spec.params, spec.horizon, ids, self.seed, spec.params.dynamic
+            spec.interventions, spec.params, spec.horizon, noise, self.seed, spec.params.dynamic
         )
         self.counterfactual = counterfactual
         self.input_log = InputLog(self.members, spec.horizon) if log_inputs else None
@@ -128,9 +130,9 @@ class CentralAsiaModel(mesa.Model):
         p = self.params
         self.world: World = initial_world(p)
         size = int(p.scalar("citizens.per_state"))
-        self.citizens = Citizens(p, *rng.citizen_draws(self.seed, ids, N_STATES, size, len(SEGMENTS), N_POWERS))
+        self.citizens = Citizens(p, *rng.citizen_draws(self.seed, noise, N_STATES, size, len(SEGMENTS), N_POWERS))
         self._draws = self._split_draws(
-            *rng.dynamics_draws(self.seed, ids, spec.horizon, sum(_NORMALS.values()), sum(_UNIFORMS.values()))
+            *rng.dynamics_draws(self.seed, noise, spec.horizon, sum(_NORMALS.values()), sum(_UNIFORMS.values()))
         )
         self._calibrate()
         sizes = {dim: len(labels) for dim, labels in DIMENSIONS.items()}

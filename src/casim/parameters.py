@@ -372,6 +372,7 @@ class ParameterSet:
         sample_ranges: bool = False,
         uncertain: Mapping[str, Distribution] | None = None,
         dtype: type = np.float32,
+        design: Any = None,
     ) -> ParamArrays:
         """Per-member parameter arrays for the given members.
 
@@ -387,6 +388,8 @@ class ParameterSet:
             uncertain: Distributions for chosen paths (whole parameters or single elements);
                 these take precedence over range sampling.
             dtype: Floating type of the arrays.
+            design: A :class:`casim.design.Design` giving each member's positions in the
+                ranges instead of its own draws (used with ``sample_ranges``).
         """
         from casim import rng as rng_mod  # local import keeps the module graph acyclic
 
@@ -394,7 +397,7 @@ class ParameterSet:
         arrays: dict[str, np.ndarray] = {p.path: p.value.astype(dtype)[None] for p in self}
         n = len(members)
         if sample_ranges:
-            for p, block in self._range_uniforms(members, seed):
+            for p, block in self._range_uniforms(members, seed, design):
                 drawn = p.low + block * (p.high - p.low)
                 if p.pinned is not None:
                     drawn = np.where(p.pinned, p.value, drawn)
@@ -413,17 +416,26 @@ class ParameterSet:
             arrays[param.path] = arr
         return ParamArrays(arrays, n)
 
-    def _range_uniforms(self, members: Sequence[int], seed: int) -> list[tuple[Parameter, np.ndarray]]:
+    def _range_uniforms(
+        self, members: Sequence[int], seed: int, design: Any = None
+    ) -> list[tuple[Parameter, np.ndarray]]:
         """For every sampled parameter, uniforms ``(n, *shape)`` placing each element in its range.
 
         One stream per member feeds every parameter in file order: each element of an
-        ``independent`` table takes its own uniform; a ``joint`` table takes one for all its elements.
+        ``independent`` table takes its own uniform; a ``joint`` table takes one for all its
+        elements (these are the *sampling units* of :func:`casim.design.sampling_units`). A
+        design supplies the uniforms instead.
         """
         from casim import rng as rng_mod
 
         sampled = [p for p in self if p.sampled]
         sizes = [int(np.prod(p.shape, dtype=int)) if p.sample == "independent" else 1 for p in sampled]
-        u = rng_mod.parameter_uniforms(seed, members, "ranges", sum(sizes))
+        if design is not None:
+            u = design.rows(members)
+            if u.shape[1] != sum(sizes):
+                raise ValueError(f"the design has {u.shape[1]} units, the parameters {sum(sizes)}")
+        else:
+            u = rng_mod.parameter_uniforms(seed, members, "ranges", sum(sizes))
         out, start, n = [], 0, len(members)
         for p, size in zip(sampled, sizes, strict=True):
             block = u[:, start : start + size]

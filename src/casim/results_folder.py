@@ -254,6 +254,7 @@ def execute(
     executor: str = "auto",
     extra: Extra | None = None,
     on_plan: Callable[[Plan], None] | None = None,
+    scheduler: str | None = None,
 ) -> RunFolder:
     """``casim run``: simulate ``scenario`` with its baseline and write the results folder, all atomically.
 
@@ -274,7 +275,7 @@ def execute(
     final = check_target(
         Path(out) if out is not None else default_folder("run", scenario.name, results_root), create_parent=True
     )
-    parallel = executor == "processes" or (executor == "auto" and n >= PARALLEL_FROM)
+    parallel = executor in ("processes", "dask") or (executor == "auto" and n >= PARALLEL_FROM)
     plan = plan_run(
         n,
         scenario.horizon,
@@ -295,6 +296,7 @@ def execute(
             member=member,
             progress=progress,
             executor=executor,
+            scheduler=scheduler,
             store=temp / ENSEMBLE_FILE if stream else None,
         )
         try:
@@ -302,6 +304,46 @@ def execute(
         finally:
             experiment.close()
     return RunFolder(final, summary, table)
+
+
+def write_analysis(
+    kind: str,
+    experiment: Experiment,
+    *,
+    out: str | Path | None = None,
+    tables: Mapping[str, pd.DataFrame],
+    figures: Mapping[str, Any] | None = None,
+    command: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    results_root: str | Path = "results",
+) -> Path:
+    """Write the tables (CSV), figures (PNG) and manifest of an analysis into a new folder, atomically.
+
+    Args:
+        kind: ``sensitivity``, ``discover`` or ``robust`` (the default folder is
+            ``results/<kind>/<scenario>/<time>``).
+        experiment: The runs analysed (their scenarios, seed, members, hashes go in the manifest).
+        out: Folder to create.
+        tables: File stem -> table.
+        figures: File stem -> matplotlib figure (closed once saved).
+        command: The command line for the manifest.
+        extra: Fields particular to the analysis, for the manifest.
+    """
+    import matplotlib.pyplot as plt
+
+    final = Path(out) if out is not None else default_folder(kind, "_".join(experiment.names), results_root)
+    with atomic_folder(final) as temp:
+        files = []
+        for stem, table in tables.items():
+            table.to_csv(temp / f"{stem}.csv", index=False, float_format="%.6g")
+            files.append(f"{stem}.csv")
+        for stem, fig in (figures or {}).items():
+            fig.savefig(temp / f"{stem}.png", dpi=110)
+            plt.close(fig)
+            files.append(f"{stem}.png")
+        manifest = experiment_manifest(kind, experiment, files=[*files, MANIFEST], command=command, extra=extra)
+        write_json(temp / MANIFEST, manifest)
+    return final
 
 
 def read_contents(folder: str | Path, lazy: bool = False) -> tuple[Scenario, xr.Dataset]:

@@ -7,11 +7,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from casim.interventions import Intervention
 from casim.parameters import Distribution, ParameterSet
+
+if TYPE_CHECKING:
+    from casim.design import Design
 
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
 
@@ -65,6 +69,8 @@ class RunSpec:
             default: bands then show what the documented uncertainty implies); overridden values
             stay pinned.
         name: Label of the run.
+        design: Each member's positions in the parameter ranges, from a sampling design
+            (:class:`casim.design.Design`), instead of its own draws; implies ``sample_ranges``.
     """
 
     params: ParameterSet
@@ -74,10 +80,17 @@ class RunSpec:
     uncertain: Mapping[str, Distribution] = field(default_factory=dict)
     sample_ranges: bool = True
     name: str = "baseline"
+    design: Design | None = None
 
     def __post_init__(self) -> None:
         if int(self.horizon) < 1:
             raise ValueError(f"horizon must be at least one quarter, got {self.horizon}")
+        if self.design is not None and not self.sample_ranges:
+            raise ValueError("a design places members in the parameter ranges: it needs sample_ranges")
+
+    def for_members(self, members: Sequence[int]) -> RunSpec:
+        """This run as a chunk of ``members`` needs it (a design is cut to their rows)."""
+        return self if self.design is None else replace(self, design=self.design.subset(members))
 
     def without_interventions(self, name: str = "baseline") -> RunSpec:
         """The same run with no interventions (parameters and uncertainty kept)."""
