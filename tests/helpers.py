@@ -19,6 +19,7 @@ CORE = frozenset(
         "errors",
         "government",
         "interventions",
+        "kernels",
         "model",
         "names",
         "outputs",

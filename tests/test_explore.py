@@ -17,8 +17,6 @@ from casim.robust import best_share, regret, summary
 from casim.scenario import load_scenario
 from helpers import LIBRARY, assert_clean, invoke, short_scenario
 
-
-
 # --------------------------------------------------------------------------- outcomes
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 import xarray as xr
 
+from casim import kernels
 from casim.executors import EXECUTORS, in_processes, on_dask, run_chunk
 from casim.model import CentralAsiaModel, member_indices
 from casim.names import DIMENSIONS
@@ -119,6 +120,7 @@ def run_members(
             progress(done, len(ids))
 
     offsets = np.cumsum([0] + [len(c) for c in chunks[:-1]])
+    kernel = kernels.wanted(len(ids))  # by ensemble size: compilation pays for itself on large runs
     cpus = os.cpu_count() or 1
     if executor == "auto":
         executor = "processes" if len(ids) >= PARALLEL_FROM and cpus > 1 else "serial"
@@ -131,16 +133,21 @@ def run_members(
         for offset, chunk in zip(offsets, chunks, strict=True):
             if sink is None:
                 into = {name: arr[offset : offset + len(chunk)] for name, arr in result.items()}
-                CentralAsiaModel(spec.for_members(chunk), chunk, seed, outputs=names, record_into=into).run()
+                CentralAsiaModel(
+                    spec.for_members(chunk), chunk, seed, outputs=names, record_into=into, kernel=kernel
+                ).run()
                 done += len(chunk)
                 if progress is not None:
                     progress(done, len(ids))
             else:
-                store(int(offset), run_chunk(spec, chunk, seed, names))
+                store(int(offset), run_chunk(spec, chunk, seed, names, kernel))
     elif executor == "dask":
-        on_dask(spec, list(zip(offsets.tolist(), chunks, strict=True)), seed, names, workers or cpus, store, scheduler)
+        work = list(zip(offsets.tolist(), chunks, strict=True))
+        on_dask(spec, work, seed, names, workers or cpus, store, scheduler, kernel)
     else:
-        in_processes(spec, list(zip(offsets.tolist(), chunks, strict=True)), seed, names, workers or cpus, store)
+        in_processes(
+            spec, list(zip(offsets.tolist(), chunks, strict=True)), seed, names, workers or cpus, store, kernel
+        )
     return ids, result
 
 

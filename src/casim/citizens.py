@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from casim import kernels
 from casim.names import POWERS, SEGMENTS
 from casim.parameters import ParamArrays
 from casim.world import DTYPE, axis_sum
@@ -55,13 +56,15 @@ class Citizens:
         kind: ``(n, i, C)`` type index (bit g set if in segment g).
     """
 
-    def __init__(self, params: ParamArrays, uniforms: np.ndarray, normals: np.ndarray):
+    def __init__(self, params: ParamArrays, uniforms: np.ndarray, normals: np.ndarray, kernel: bool | None = None):
         """Draw the population.
 
         Args:
             params: Per-member parameters.
             uniforms: ``(n, i, g, C)`` uniforms deciding segment membership.
             normals: ``(n, i, p, C)`` standard normals for individual predispositions.
+            kernel: Update with the compiled kernel (:mod:`casim.kernels`; identical
+                results); default: for large batches when Numba is installed.
         """
         n, n_states, n_seg, size = uniforms.shape
         n_powers = len(POWERS)
@@ -69,7 +72,10 @@ class Citizens:
         flags = uniforms < share[..., None]  # (n, i, g, C)
         # Order citizens by type index (settlement outermost) so neighbours share segments and
         # each type is a contiguous run of the row, runs in type order.
-        kind = axis_sum(flags.astype(np.intp) << _SHIFTS.reshape(1, 1, -1, 1), 2)  # (n, i, C)
+        kind = np.zeros((n, n_states, size), np.uint8)  # (n, i, C): the segment bits, one small integer each
+        for g in range(n_seg):
+            kind |= flags[:, :, g].view(np.uint8) << np.uint8(_SHIFTS[g])
+        kind = kind.astype(np.intp)
         order = np.argsort(kind, axis=2, kind="stable")
         flags = np.take_along_axis(flags, order[:, :, None, :], axis=3)
         self.kind = np.take_along_axis(kind, order, axis=2)
@@ -86,6 +92,11 @@ class Citizens:
         rows = (rows + np.arange(n_powers).reshape(1, 1, -1, 1)) * size
         self._bounds = rows + first[:, :, None, :]  # (n, i, p, type)
         self._flags = flags
+        self.kernel = kernels.wanted(n) if kernel is None else kernel
+        if self.kernel:  # where each type's run starts in its row, and its length, per (member, state)
+            self._run_starts = np.ascontiguousarray(first.reshape(-1, N_TYPES), dtype=np.int64)
+            self._run_counts = np.ascontiguousarray(count.reshape(-1, N_TYPES), dtype=np.int64)
+            self._by_type = np.empty((n, n_states, n_powers, N_TYPES), DTYPE)
         counts = count.astype(DTYPE)  # (n, i, type)
         self._counts = np.concatenate(
             [counts.sum(axis=2, keepdims=True), axis_sum(counts[:, :, None, :] * TYPE_BITS, 3)], axis=2
@@ -163,6 +174,9 @@ class Citizens:
         for g in range(len(SEGMENTS)):
             types += signals[..., 1 + g, None] * TYPE_BITS[g]
         types *= eta
+        if self.kernel:
+            self._update_compiled(types, eta, omega)
+            return
         n = self.favourability.shape[0]
         for start in range(0, n, BLOCK):
             block = slice(start, min(start + BLOCK, n))
@@ -193,6 +207,25 @@ class Citizens:
         f += drive
         np.clip(f, 0.0, 1.0, out=f)
         self._sum_block(block)
+
+    def _update_compiled(self, types: np.ndarray, eta: np.ndarray, omega: np.ndarray) -> None:
+        """The same update by the compiled kernel, one row at a time (:mod:`casim.kernels`)."""
+        _, n_states, n_powers, size = self.favourability.shape
+        kernels.update_rows(
+            self.favourability.reshape(-1, size),
+            self._eta_f0.reshape(-1, size),
+            types.reshape(-1, N_TYPES),
+            self.kind.reshape(-1, size),
+            self._run_starts,
+            self._run_counts,
+            np.ascontiguousarray(eta.reshape(-1)),
+            np.ascontiguousarray(omega.reshape(-1)),
+            n_states * n_powers,
+            n_powers,
+            self.half,
+            self._by_type.reshape(-1, N_TYPES),
+        )
+        self._totals[...] = axis_sum(self._by_type[..., None] * SUM_WEIGHTS, -2)
 
     def opinion(self) -> np.ndarray:
         """Mean favourability ``(n, i, p)``."""

@@ -44,9 +44,11 @@ Work = Sequence[tuple[int, np.ndarray]]
 Store = Callable[[int, dict[str, np.ndarray]], None]
 
 
-def run_chunk(spec: RunSpec, ids: np.ndarray, seed: int, outputs: tuple[str, ...]) -> dict[str, np.ndarray]:
+def run_chunk(
+    spec: RunSpec, ids: np.ndarray, seed: int, outputs: tuple[str, ...], kernel: bool | None = None
+) -> dict[str, np.ndarray]:
     """The outputs of members ``ids`` (the unit of work every executor runs)."""
-    return CentralAsiaModel(spec.for_members(ids), ids, seed, outputs=outputs).run()
+    return CentralAsiaModel(spec.for_members(ids), ids, seed, outputs=outputs, kernel=kernel).run()
 
 
 def _worker_init() -> None:
@@ -74,7 +76,15 @@ def _stop_workers(pool: cf.ProcessPoolExecutor) -> None:
             process.join(timeout=5)
 
 
-def in_processes(spec: RunSpec, work: Work, seed: int, names: tuple[str, ...], workers: int, store: Store) -> None:
+def in_processes(
+    spec: RunSpec,
+    work: Work,
+    seed: int,
+    names: tuple[str, ...],
+    workers: int,
+    store: Store,
+    kernel: bool | None = None,
+) -> None:
     """Run the chunks in a pool of ``workers`` processes on this machine."""
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     pending = list(work)
@@ -84,7 +94,7 @@ def in_processes(spec: RunSpec, work: Work, seed: int, names: tuple[str, ...], w
         while pending or running:
             while pending and len(running) < 2 * workers:
                 offset, chunk = pending.pop(0)
-                running[pool.submit(run_chunk, spec.for_members(chunk), chunk, seed, names)] = offset
+                running[pool.submit(run_chunk, spec.for_members(chunk), chunk, seed, names, kernel)] = offset
             finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
             for future in finished:
                 store(running.pop(future), future.result())
@@ -135,6 +145,7 @@ def on_dask(
     workers: int,
     store: Store,
     scheduler: str | None = None,
+    kernel: bool | None = None,
 ) -> None:
     """Run the chunks on a Dask cluster (a LocalCluster of ``workers`` processes if no ``scheduler``)."""
     from distributed import as_completed
@@ -146,7 +157,9 @@ def on_dask(
 
         def submit() -> object:
             offset, chunk = pending.pop(0)
-            future = client.submit(run_chunk, spec.for_members(chunk), chunk, seed, names, pure=False)  # type: ignore[attr-defined]
+            future = client.submit(  # type: ignore[attr-defined]
+                run_chunk, spec.for_members(chunk), chunk, seed, names, kernel, pure=False
+            )
             offsets[future.key] = offset
             return future
 

@@ -89,6 +89,9 @@ class CentralAsiaModel(mesa.Model):
         counterfactual: Let governments perceive reference values for some mechanisms
             (see :mod:`casim.counterfactual`; used to explain scenarios).
         log_inputs: Record the governments' inputs every quarter in ``model.input_log``.
+        kernel: Update the citizens with the compiled kernel (identical results; default:
+            for batches of at least :data:`casim.kernels.KERNEL_FROM` members when Numba is
+            installed).
     """
 
     def __init__(
@@ -102,6 +105,7 @@ class CentralAsiaModel(mesa.Model):
         record_into: dict[str, np.ndarray] | None = None,
         counterfactual: Counterfactual | None = None,
         log_inputs: bool = False,
+        kernel: bool | None = None,
     ):
         super().__init__(seed=rng.check_seed(seed))
         self.random = _PerMemberStreamsOnly("random")
@@ -130,7 +134,8 @@ class CentralAsiaModel(mesa.Model):
         p = self.params
         self.world: World = initial_world(p)
         size = int(p.scalar("citizens.per_state"))
-        self.citizens = Citizens(p, *rng.citizen_draws(self.seed, noise, N_STATES, size, len(SEGMENTS), N_POWERS))
+        draws = rng.citizen_draws(self.seed, noise, N_STATES, size, len(SEGMENTS), N_POWERS)
+        self.citizens = Citizens(p, *draws, kernel=kernel)
         self._draws = self._split_draws(
             *rng.dynamics_draws(self.seed, noise, spec.horizon, sum(_NORMALS.values()), sum(_UNIFORMS.values()))
         )

@@ -158,10 +158,9 @@ def summarise(paired: xr.Dataset, variables: list[str] | None = None) -> pd.Data
 def _ordered(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate per-state frames back into case, quarter order (stable)."""
     table = pd.concat(frames, ignore_index=True)
-    order = {c: k for k, c in enumerate(dict.fromkeys(table["case"]))}
-    quarter = {q: k for k, q in enumerate(dict.fromkeys(table["quarter"]))}
-    key = table["case"].map(order) * 10_000 + table["quarter"].map(quarter)
-    return table.iloc[np.argsort(key.to_numpy(), kind="stable")]
+    case = pd.Categorical(table["case"], categories=pd.unique(table["case"])).codes.astype(np.int64)
+    quarter = pd.Categorical(table["quarter"], categories=pd.unique(table["quarter"])).codes.astype(np.int64)
+    return table.iloc[np.argsort(case * 10_000 + quarter, kind="stable")]
 
 
 #: Changes whose 90 % band lies within this distance of zero are shown as "≈0", and members
