@@ -27,3 +27,6 @@ def test_benchmark_quick_mode_runs_and_reports(tmp_path):
     assert results["machine"]["cores"] >= 1
     assert results["one_at_a_time"]["speedup_serial"] > 1
     assert results["default_run"]["seconds"] > 0
+    assert results["paired_large"]["dask"]["summary_identical"] is True
+    assert len(results["targets"]) >= 7 and "paired_huge" in results
+    assert results["sensitivity"]["morris"]["rows"] > 0 and results["sensitivity"]["sobol"]["rows"] > 0

@@ -116,3 +116,52 @@ def test_a_model_without_a_spec_is_the_baseline(params):
     expected = CentralAsiaModel(RunSpec(params), members=2, seed=4)
     expected.step()
     np.testing.assert_array_equal(model.world.alignment, expected.world.alignment)
+
+
+def test_mesa_batch_run_runs_the_model(params):
+    """Mesa users can drive the model with Mesa's own batch runner (one member per run)."""
+    from mesa.batchrunner import batch_run
+
+    spec = RunSpec(params, horizon=3)
+    rows = batch_run(
+        CentralAsiaModel,
+        parameters={"spec": [spec], "members": [[0], [1]], "seed": 1},
+        number_processes=1,
+        max_steps=3,
+        display_progress=False,
+    )
+    assert len(rows) == 2 and all(row["Step"] >= 2 for row in rows)
+
+
+def test_a_released_model_is_freed(params):
+    """Mesa 3.3 keeps every model in a class-level registry (mesa#3179): casim releases its models,
+    so a process running chunk after chunk does not keep them all (it once ran out of memory)."""
+    import gc
+    import weakref
+
+    import numpy as np
+
+    from casim.executors import run_chunk
+
+    model = CentralAsiaModel(RunSpec(params, horizon=2), members=3, seed=1)
+    model.run()
+    alive = weakref.ref(model)
+    model.release()
+    del model
+    gc.collect()
+    assert alive() is None
+    refs = []
+    real = CentralAsiaModel.run
+
+    def tracked(self):
+        refs.append(weakref.ref(self))
+        return real(self)
+
+    CentralAsiaModel.run = tracked
+    try:
+        for k in range(3):
+            run_chunk(RunSpec(params, horizon=2), np.arange(k * 2, k * 2 + 2), 1, ("alignment",))
+    finally:
+        CentralAsiaModel.run = real
+    gc.collect()
+    assert len(refs) == 3 and all(r() is None for r in refs)

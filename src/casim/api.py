@@ -20,7 +20,7 @@ import numpy as np
 import xarray as xr
 
 from casim import kernels
-from casim.executors import EXECUTORS, in_processes, on_dask, run_chunk
+from casim.executors import EXECUTORS, in_processes, on_dask, release, run_chunk
 from casim.model import CentralAsiaModel, member_indices
 from casim.names import DIMENSIONS
 from casim.outputs import OUTPUTS, check_outputs
@@ -133,9 +133,11 @@ def run_members(
         for offset, chunk in zip(offsets, chunks, strict=True):
             if sink is None:
                 into = {name: arr[offset : offset + len(chunk)] for name, arr in result.items()}
-                CentralAsiaModel(
+                model = CentralAsiaModel(
                     spec.for_members(chunk), chunk, seed, outputs=names, record_into=into, kernel=kernel
-                ).run()
+                )
+                model.run()
+                release(model)
                 done += len(chunk)
                 if progress is not None:
                     progress(done, len(ids))

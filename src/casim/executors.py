@@ -22,6 +22,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -48,7 +49,18 @@ def run_chunk(
     spec: RunSpec, ids: np.ndarray, seed: int, outputs: tuple[str, ...], kernel: bool | None = None
 ) -> dict[str, np.ndarray]:
     """The outputs of members ``ids`` (the unit of work every executor runs)."""
-    return CentralAsiaModel(spec.for_members(ids), ids, seed, outputs=outputs, kernel=kernel).run()
+    model = CentralAsiaModel(spec.for_members(ids), ids, seed, outputs=outputs, kernel=kernel)
+    data = model.run()
+    release(model)
+    return data
+
+
+def release(model: CentralAsiaModel) -> None:
+    """Free a model that has run, now (see :meth:`CentralAsiaModel.release`): a model is
+    part of reference cycles, and Python's full collections are rare."""
+    model.release()
+    del model
+    gc.collect()
 
 
 def _worker_init() -> None:

@@ -29,6 +29,7 @@ import xarray as xr
 from casim.api import DRAWS, parameter_draws, run_members, to_dataset
 from casim.design import Design
 from casim.errors import CasimError
+from casim.executors import release
 from casim.model import CentralAsiaModel, member_indices
 from casim.outputs import check_outputs
 from casim.parameters import ParameterSet
@@ -238,6 +239,7 @@ def run_experiment(
                 model = CentralAsiaModel(spec, ids, common_seed, outputs=names, log_inputs=True)
                 data = model.run()
                 inputs[case] = model.input_log.data  # type: ignore[index]
+                release(model)
                 if report is not None:
                     report(n, n)
             else:

@@ -40,6 +40,7 @@ import pandas as pd
 import xarray as xr
 
 from casim.counterfactual import Counterfactual
+from casim.executors import release
 from casim.experiment import run_experiment
 from casim.government import CHANNEL_FIELDS, FIELD_PLAYER, PLAYERS
 from casim.model import CentralAsiaModel
@@ -321,6 +322,7 @@ def _run_coalitions(
             spec, member_ids[chunk], seed, outputs=["alignment"], counterfactual=counterfactual.take(chunk)
         )
         alignment[chunk] = model.run()["alignment"]
+        release(model)
         if progress is not None:
             progress(int(chunk[-1]) + 1, len(rows))
     return {coalition: alignment[c * n : (c + 1) * n] for c, coalition in enumerate(coalitions)}

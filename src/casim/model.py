@@ -143,6 +143,9 @@ class CentralAsiaModel(mesa.Model):
         sizes = {dim: len(labels) for dim, labels in DIMENSIONS.items()}
         self.recorder = Recorder(check_outputs(outputs), self.members, spec.horizon, sizes, into=record_into)
         self.recorder.record(self, 0)
+        # Mesa's batch_run expects a DataCollector; outputs are recorded by self.recorder, so this
+        # one holds no reporters and is never collected per step (see docs/model.md §3).
+        self.datacollector = mesa.DataCollector()
         self.running = True
 
     # ------------------------------------------------------------------ set-up
@@ -365,6 +368,20 @@ class CentralAsiaModel(mesa.Model):
                 self.step()
         check_finite(self.recorder.data, self.member_ids, self.spec.quarter_labels(), self.spec.name)
         return self.recorder.data
+
+    def release(self) -> None:
+        """Let Python free this model once the caller drops it (call after :meth:`run`).
+
+        Mesa 3.3 keeps every model ever created in a class-level registry of agent ids
+        (``mesa.Agent._ids``; mesa#3179, fixed in Mesa 3.4 by mesa#3180), and a model is part
+        of reference cycles (its agents, its wrapped ``step``). Without this, a worker running
+        chunk after chunk kept every finished model's arrays until memory ran out.
+        """
+        registry = getattr(mesa.Agent, "_ids", None)
+        if isinstance(registry, dict):
+            registry.pop(self, None)
+        self.remove_all_agents()
+        self.state_agents, self.power_agents = [], []
 
     def describe(self) -> str:
         """A one-paragraph summary of the model's agents for teaching."""
