@@ -115,7 +115,11 @@ def batched(members: int, executor: str, horizon: int = 40) -> dict:
         from casim.paramfile import load_parameters
         from casim.spec import RunSpec
         spec = RunSpec(load_parameters(), horizon={horizon})
+        from casim import kernels
         run_members(spec, 4, 0, executor="serial")  # warm up imports and caches
+        if kernels.wanted({members}):  # and the compiled kernel this size will use (loaded from its disk cache)
+            from casim.model import CentralAsiaModel
+            CentralAsiaModel(spec, 4, 0, kernel=True).run()
         start = time.perf_counter()
         run_members(spec, {members}, 1, executor="{executor}")
         seconds = time.perf_counter() - start

@@ -1,6 +1,7 @@
 """Regenerate the figures README.md shows (docs/images/), from the current model.
 
-Run from the repository root (about half a minute):
+Run from the repository root (about three minutes; the analyst's figures need
+``pip install -e '.[analysis]'``):
 
     python scripts/readme_figures.py
 
@@ -40,6 +41,40 @@ def main() -> None:
         shutil.copy(out / "compare" / "compare_kazakhstan.png", IMAGES / "compare_kazakhstan.png")
         casim("explain", "scenarios/cpc_disruption.yaml", "--state", "Kazakhstan", "--out", str(out / "explain"))
         shutil.copy(out / "explain" / "explain_kazakhstan.png", IMAGES / "cpc_disruption_explain_kazakhstan.png")
+        casim(
+            "sensitivity",
+            "scenarios/remittance_shock.yaml",
+            "--outcome",
+            "alignment:Tajikistan:Russia:peak",
+            "--out",
+            str(out / "sensitivity"),
+        )
+        shutil.copy(out / "sensitivity" / "sensitivity.png", IMAGES / "sensitivity_remittance.png")
+        casim(
+            "robust",
+            "scenarios/eu_vocational_push.yaml",
+            "scenarios/eu_values_first.yaml",
+            "scenarios/middle_corridor.yaml",
+            "scenarios/middle_corridor_cofinancing.yaml",
+            "--outcome",
+            "alignment:*:EU:horizon",
+            "--threshold",
+            "0.005",
+            "--out",
+            str(out / "robust"),
+        )
+        shutil.copy(out / "robust" / "robust.png", IMAGES / "robust_eu.png")
+        casim(
+            "discover",
+            "scenarios/luban_expansion.yaml",
+            "--outcome",
+            "alignment:Kyrgyzstan:China:horizon",
+            "--threshold",
+            "0.005",
+            "--out",
+            str(out / "discover"),
+        )
+        shutil.copy(out / "discover" / "discovery.png", IMAGES / "discover_luban.png")
     print(f"figures written to {IMAGES}")
 
 

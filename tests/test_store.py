@@ -50,3 +50,17 @@ def test_stored_file_reopens_with_xarray(tmp_path, scenario):
 
 def test_output_size_estimate():
     assert output_bytes(10_000, 40, ["alignment"]) == 2 * 10_000 * 41 * 30 * 4
+
+
+def test_summaries_in_small_blocks_equal_summaries_in_one_go(scenario, monkeypatch):
+    """Large ensembles are summarised a block of quarters at a time: the table must not change."""
+    import casim.results
+    from casim.results import change_table
+
+    paired = run_experiment(scenario.resolved(members=5, horizon=6), executor="serial").paired
+    whole = summarise(paired)
+    whole_changes = change_table(paired)
+    monkeypatch.setattr(casim.results, "SUMMARY_BLOCK", 2_000)
+    assert len(casim.results._pieces(paired.flow)) > paired.sizes["state"]
+    pd.testing.assert_frame_equal(summarise(paired), whole)
+    pd.testing.assert_frame_equal(change_table(paired), whole_changes)

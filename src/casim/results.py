@@ -144,15 +144,29 @@ def summarise(paired: xr.Dataset, variables: list[str] | None = None) -> pd.Data
     frames = []
     for name in variables or outputs(paired):
         da = paired[name]
-        pieces = [da.isel(state=slice(i, i + 1)) for i in range(da.sizes["state"])] if "state" in da.dims else [da]
         parts: dict[str, list[pd.DataFrame]] = {"cases": [], "difference": []}
-        for piece in pieces:
+        for piece in _pieces(da):
             piece = piece.load()  # files store one state per chunk, so this reads only this state
             diff = (piece.sel(case="scenario") - piece.sel(case="baseline")).expand_dims(case=["difference"])
-            parts["cases"].append(_summary_frame(piece, labels, years))
-            parts["difference"].append(_summary_frame(diff, labels, years))
+            quarters = piece["quarter"].values
+            parts["cases"].append(_summary_frame(piece, [labels[q] for q in quarters], years[quarters]))
+            parts["difference"].append(_summary_frame(diff, [labels[q] for q in quarters], years[quarters]))
         frames += [_ordered(parts["cases"]), _ordered(parts["difference"])]
     return pd.concat(frames, ignore_index=True)
+
+
+#: Largest block of an output summarised at once (bytes): bounds memory for any ensemble size.
+SUMMARY_BLOCK = 64_000_000
+
+
+def _pieces(da: xr.DataArray) -> list[xr.DataArray]:
+    """``da`` split by state, and each state by blocks of quarters, into pieces of at most
+    :data:`SUMMARY_BLOCK` bytes (a member's full path is never needed to summarise a quarter)."""
+    states = [da.isel(state=slice(i, i + 1)) for i in range(da.sizes["state"])] if "state" in da.dims else [da]
+    quarters = da.sizes["quarter"]
+    per_quarter = max(1, states[0].size // quarters * da.dtype.itemsize)
+    step = max(1, min(quarters, SUMMARY_BLOCK // per_quarter))
+    return [s.isel(quarter=slice(q, q + step)) for s in states for q in range(0, quarters, step)]
 
 
 def _ordered(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -201,11 +215,20 @@ def change_table(paired: xr.Dataset, variable: str = "alignment") -> pd.DataFram
     members whose change at the peak exceeds :data:`NEGLIGIBLE` either way; ``baseline`` and
     ``scenario``: medians at the peak.
     """
-    da = paired[variable]
+    labels = [str(x) for x in paired["label"].values]
+    full = paired[variable]
+    if "state" in full.dims and full.sizes["state"] > 1:  # one state at a time: memory bounded by a state
+        return pd.concat(
+            [_change_rows(full.isel(state=[i]), labels) for i in range(full.sizes["state"])], ignore_index=True
+        )
+    return _change_rows(full, labels)
+
+
+def _change_rows(da: xr.DataArray, labels: list[str]) -> pd.DataFrame:
+    da = da.load()
     diff = (da.sel(case="scenario") - da.sel(case="baseline")).transpose("member", "quarter", ...)
     others = [d for d in diff.dims if d not in ("member", "quarter")]
     peaks = peak_quarter(diff)
-    labels = [str(x) for x in paired["label"].values]
     run_mean = diff.isel(quarter=slice(1, None)).mean("quarter")
     rows = []
     for index in np.ndindex(*[diff.sizes[d] for d in others]):
