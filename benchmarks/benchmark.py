@@ -4,7 +4,7 @@ Usage (from the repository root, with ``pip install -e '.[analysis]'``)::
 
     python benchmarks/benchmark.py            # everything (about 25 minutes on 2 cores)
     python benchmarks/benchmark.py --quick    # small sizes, to check the script works
-    python benchmarks/benchmark.py --skip-huge --json benchmarks/last.json
+    python benchmarks/benchmark.py --skip-huge --json benchmarks/results.json
 
 Each measurement runs in a fresh Python process. Memory is the peak of the resident set
 summed over the process and all its children (worker processes, Dask workers), sampled

@@ -70,7 +70,7 @@ def main() -> None:
             "--outcome",
             "alignment:Kyrgyzstan:China:horizon",
             "--threshold",
-            "0.005",
+            "0.03",
             "--out",
             str(out / "discover"),
         )

@@ -9,6 +9,7 @@ another Chromium binary, and ``CASIM_SCREENSHOTS`` to a folder to keep the scree
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import shutil
@@ -99,6 +100,15 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 90.0) -
     raise AssertionError(f"casim app did not listen on port {port} within {timeout} s")
 
 
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server as Ctrl-C would, or kill it after 20 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     """``casim app`` started as a user would, on a free port; yields its URL."""
@@ -115,11 +125,7 @@ def app_url(tmp_path_factory):
             wait_for_port(port, process)
             yield f"http://127.0.0.1:{port}/"
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
     print(log.read_text(errors="replace")[-3000:])
 
 
@@ -191,3 +197,116 @@ def test_report_renders_with_its_figures_and_prints_on_a4(browser, tmp_path):
     pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
     assert 3 <= pages <= 12, f"{pages} A4 pages"
     page.close()
+
+
+@pytest.fixture()
+def play_session(tmp_path):
+    """``casim play`` started as a teacher would (two teams, two turns); yields the links it prints."""
+    scenario = short_scenario(tmp_path, horizon=8)
+    port = free_port()
+    log = tmp_path / "play.log"
+    save = tmp_path / "session.json"
+    with open(log, "wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-u",
+                "-m",
+                "casim",
+                "play",
+                str(scenario),
+                "--teams",
+                "2",
+                "--turns",
+                "2",
+                "--members",
+                "6",
+                "--port",
+                str(port),
+                "--host",
+                "127.0.0.1",
+                "--save",
+                str(save),
+            ],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+        try:
+            wait_for_port(port, process)
+            deadline = time.monotonic() + 30
+            while "debrief:" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            links = dict(re.findall(r"^\s+(teacher|Russia|China):\s+(\S+)$", log.read_text(), flags=re.M))
+            assert set(links) == {"teacher", "Russia", "China"}, log.read_text()
+            yield links, save
+        finally:
+            stop(process)
+    print(log.read_text(errors="replace")[-3000:])
+
+
+def test_play_two_teams_two_turns_and_the_debrief(browser, play_session, tmp_path):
+    links, save = play_session
+    teacher = browser.new_page(viewport={"width": 1300, "height": 1000})
+    russia = browser.new_context().new_page()
+    china = browser.new_context().new_page()
+    failed: list[str] = []
+    for page in (teacher, russia, china):  # (requests cut short by leaving a page are not failures)
+        page.on(
+            "requestfailed",
+            lambda r: None if "ERR_ABORTED" in (r.failure or "") else failed.append(f"{r.failure}: {r.url}"),
+        )
+    teacher.goto(links["teacher"])
+    teacher.locator("#teams td", has_text="Russia").wait_for()
+
+    russia.goto(links["Russia"])
+    russia.get_by_text("You steer: Russia").wait_for()
+    russia.locator("#levers").wait_for()
+    # a team sees only its own levers: no other team's link, no teacher key, one table of its own
+    html = russia.content()
+    assert links["China"].split("token=")[1] not in html and links["teacher"].split("key=")[1] not in html
+    assert russia.locator("#levers").count() == 1
+    russia.locator("input.effort[data-state=Tajikistan][data-channel=security]").fill("3")
+    russia.locator("select.weapon[data-state=Kyrgyzstan][data-channel=remittances]").select_option("stop")
+    russia.click("#submit")
+    russia.get_by_text("Moves submitted").wait_for()
+
+    china.goto(links["China"])
+    china.locator("#levers").wait_for()
+    fdi = china.locator("input.effort[data-state=Kyrgyzstan][data-channel=fdi]")
+    fdi.fill("9")  # out of bounds: the server refuses, whatever the page lets through
+    china.click("#submit")
+    china.get_by_text("Not accepted").wait_for()
+    assert "from 0 to 3" in china.inner_text("#status")
+    fdi.fill("3")
+    china.click("#submit")
+    china.get_by_text("Moves submitted").wait_for()
+
+    teacher.locator("td.submitted", has_text="submitted").nth(1).wait_for()
+    teacher.click("#advance")
+    teacher.get_by_text("Turn 2 of 2").wait_for(timeout=60_000)
+    russia.get_by_text("Turn 2 of 2").wait_for(timeout=10_000)  # the teams' pages follow
+    teacher.click("#advance")
+    teacher.locator("#debrief").wait_for(timeout=60_000)
+    russia.locator("#debrief").wait_for(timeout=10_000)
+
+    saved = json.loads(save.read_text())
+    assert len(saved["history"]) == 2
+    assert saved["history"][0]["China"]["effort"] == {"Kyrgyzstan": {"fdi": 3.0}}
+
+    teacher.click("#debrief")
+    teacher.locator("#debrief-title").wait_for(timeout=120_000)
+    for image in ("#paths", "#attribution"):
+        teacher.wait_for_function(f"document.querySelector('{image}').complete", timeout=60_000)
+        assert teacher.locator(image).evaluate("img => img.naturalWidth") > 600
+    text = teacher.inner_text("body")
+    for needed in ("Which moves mattered", "Tajikistan", "effort ×3 security in Tajikistan", "stop remittances"):
+        assert needed in text, needed
+    assert teacher.locator("#changes tr").count() == 1 + 5 * 2  # header, five states x two powers
+    shot = tmp_path / "play_debrief.png"
+    teacher.screenshot(path=str(shot))
+    assert shot.stat().st_size > 50_000
+    keep(shot, "play_debrief.png")
+    assert not failed, failed
+    for page in (teacher, russia, china):
+        page.close()

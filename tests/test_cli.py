@@ -58,7 +58,7 @@ def test_run_writes_a_complete_folder_and_prints_the_table(tmp_path):
         assert list(ds.case.values) == ["baseline", "scenario"] and ds.sizes["member"] == 4
         assert ds.alignment.attrs["units"]
     header = (out / "summary.csv").read_text().splitlines()[0]
-    assert header == "case,quarter,year,state,power,variable,mean,p05,p50,p95"
+    assert header == "case,quarter,year,state,power,variable,channel,segment,units,mean,p05,p50,p95"
 
 
 def test_same_seed_gives_identical_summary(tmp_path):

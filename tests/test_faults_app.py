@@ -147,6 +147,41 @@ def test_a_non_loopback_host_is_announced_loudly(monkeypatch):
     assert "WARNING" not in invoke("app", "--host", "127.0.0.1").output
 
 
+def test_app_without_its_extra_says_how_to_install_it(monkeypatch):
+    import importlib.util
+
+    import casim.appserver
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "solara" else real(name, *a))
+    monkeypatch.setattr(casim.appserver, "serve", lambda *args, **kwargs: pytest.fail("served without Solara"))
+    assert_clean(invoke("app"), 1, "casim app needs the app extra (solara not installed)", "pip install 'casim[app]'")
+
+
+def test_the_core_install_needs_no_app_dependency():
+    """Everything but ``casim app`` works without the app extra: no module imports Solara
+    (or its server) at the top, and the packaging keeps them in the extra."""
+    import tomllib
+
+    from helpers import REPOSITORY
+
+    project = tomllib.loads((REPOSITORY / "pyproject.toml").read_text())["project"]
+    core = " ".join(project["dependencies"]).lower()
+    for name in ("solara", "uvicorn", "ipyvue", "ipyvuetify", "jupyter"):
+        assert name not in core, name
+        assert any(name in d.lower() for d in project["optional-dependencies"]["app"]) or name == "jupyter"
+    code = (
+        "import sys, casim.cli, casim.play, casim.playserver, casim.report, casim.appserver;"
+        "bad = [m for m in ('solara', 'uvicorn', 'ipyvue', 'ipyvuetify') if m in sys.modules];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_report_escapes_every_field_of_an_edited_folder(tmp_path):
     from casim.report import build_report
 

@@ -159,7 +159,9 @@ def dataset_attrs(specs: Sequence[RunSpec], seed: int, members: int) -> dict[str
 
     first, last = specs[0], specs[-1]
     return {
+        "Conventions": "CF-1.8",
         "title": "casim run: " + " and ".join(s.name for s in specs),
+        "source": f"casim {__version__} agent-based model of Central Asia's alignments",
         "scenario": last.name,
         "casim_version": __version__,
         "seed": int(seed),
@@ -170,6 +172,30 @@ def dataset_attrs(specs: Sequence[RunSpec], seed: int, members: int) -> dict[str
     }
 
 
+#: The ``time`` coordinate: the first day of each quarter (CF: days since the first quarter).
+TIME_ATTRS = {"standard_name": "time", "long_name": "first day of the quarter", "axis": "T"}
+#: Attributes of the other coordinates along ``quarter`` and ``member``.
+COORD_ATTRS = {
+    "member": {"long_name": "ensemble member (member k draws from stream k spawned from the seed)"},
+    "quarter": {"long_name": "quarters since the start (0 = start state)"},
+    "label": {"long_name": "quarter as YYYYQn"},
+    "year": {"long_name": "calendar year at the start of the quarter (decimal)"},
+}
+
+
+def quarter_days(spec: RunSpec) -> tuple[np.ndarray, str]:
+    """Days from the first quarter's first day to each quarter's first day, and CF units for them."""
+    start = np.datetime64(f"{spec.start.year:04d}-{3 * (spec.start.q - 1) + 1:02d}-01", "D")
+    days = np.array(
+        [
+            (np.datetime64(f"{q.year:04d}-{3 * (q.q - 1) + 1:02d}-01", "D") - start).astype(int)
+            for q in (spec.start + t for t in range(spec.horizon + 1))
+        ],
+        dtype=np.int64,
+    )
+    return days, f"days since {start} 00:00:00"
+
+
 def to_dataset(spec: RunSpec, ids: np.ndarray, data: dict[str, np.ndarray], seed: int) -> xr.Dataset:
     """Label raw outputs as an :class:`xarray.Dataset` with units and descriptions."""
     quarters = np.arange(spec.horizon + 1)
@@ -177,17 +203,17 @@ def to_dataset(spec: RunSpec, ids: np.ndarray, data: dict[str, np.ndarray], seed
     coords.update({dim: list(labels) for dim, labels in DIMENSIONS.items() if dim not in ("partner", "audience")})
     coords["label"] = ("quarter", spec.quarter_labels())
     coords["year"] = ("quarter", [(spec.start + int(t)).decimal_year for t in quarters])
+    days, _ = quarter_days(spec)
+    first = np.datetime64(f"{spec.start.year:04d}-{3 * (spec.start.q - 1) + 1:02d}-01", "ns")
+    coords["time"] = ("quarter", first + days.astype("timedelta64[D]"), TIME_ATTRS)
     variables = {}
     for name, arr in data.items():
         out = OUTPUTS[name]
-        variables[name] = xr.Variable(
-            ("member", "quarter", *out.dims), arr, attrs={"units": out.units, "description": out.description}
-        )
+        variables[name] = xr.Variable(("member", "quarter", *out.dims), arr, attrs=out.attrs)
     ds = xr.Dataset(variables, coords=coords)
     ds.attrs.update(dataset_attrs([spec], seed, len(ids)))
-    ds["member"].attrs["description"] = "ensemble member (member k draws from stream k spawned from the seed)"
-    ds["quarter"].attrs["description"] = "quarters since the start (0 = start state)"
-    ds["year"].attrs["units"] = "decimal year"
+    for coord, attrs in COORD_ATTRS.items():
+        ds[coord].attrs.update(attrs)
     return ds
 
 

@@ -97,6 +97,13 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def port_refused(host: str, port: int, error: OSError) -> CasimError:
+    """The message for a port that cannot be listened on, with a free one as suggestion."""
+    return CasimError(
+        f"{host}:{port}", 0, 0, "--port", f"cannot listen there ({error.strerror})", suggestion=f"--port {free_port()}"
+    )
+
+
 def command(host: str, port: int) -> list[str]:
     """The command line that serves the app on ``host:port``."""
     return [
@@ -136,14 +143,7 @@ def serve(
         try:
             sock.bind((host, port))
         except OSError as error:
-            raise CasimError(
-                f"{host}:{port}",
-                0,
-                0,
-                "--port",
-                f"cannot listen there ({error.strerror})",
-                suggestion=f"--port {free_port()}",
-            ) from None
+            raise port_refused(host, port, error) from None
     if announce is not None:
         announce(f"http://{host}:{port}")
     server = subprocess.Popen(

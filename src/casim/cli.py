@@ -11,12 +11,35 @@ The commands are grouped by purpose in :mod:`casim.cli_run`, :mod:`casim.cli_ana
 from __future__ import annotations
 
 import signal
+from typing import Annotated
+
+import typer
 
 from casim import cli_analysis, cli_classroom, cli_explore, cli_run  # noqa: F401  (they register their commands)
 from casim.cli_common import app
 from casim.errors import Terminated
 
 __all__ = ["app", "main"]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        import casim
+
+        typer.echo(f"casim {casim.__version__} (mesa {version('mesa')}, numpy {version('numpy')})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print casim's version and exit."),
+    ] = None,
+) -> None:
+    """Scenario engine for Central Asia's geopolitics: run, compare and explain scenarios."""
 
 
 def _terminate(signum: int, frame: object) -> None:

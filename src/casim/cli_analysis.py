@@ -20,7 +20,9 @@ from casim.cli_common import (
     handled,
     out,
     parse_settings,
+    print_json,
     progress_bar,
+    records,
     track,
 )
 from casim.errors import CasimError
@@ -68,14 +70,17 @@ def compare(
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures.")] = True,
     fixed: Annotated[bool, typer.Option("--fixed", help=FIXED_HELP)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON (for scripts); no bar.")] = False,
 ) -> None:
-    """Compare scenarios on the same member seeds: paths, differences from the baseline, a table of changes."""
+    """Compare scenarios on the same member seeds: paths, differences from the baseline, a table of changes.
+    Scenarios are YAML files, library names (casim list) or results folders."""
     import time
 
     from casim.compare import comparison_manifest, gather
     from casim.folders import atomic_folder
     from casim.results_folder import MANIFEST, default_folder, write_json
 
+    quiet = quiet or as_json
     with handled():
         start = time.perf_counter()
         with progress_bar(quiet) as bar:
@@ -98,6 +103,9 @@ def compare(
                 files += save_comparison_figures(comp, temp)
             timings["total"] = time.perf_counter() - start
             write_json(temp / MANIFEST, comparison_manifest(comp, [*files, MANIFEST], command_line(), timings))
+        if as_json:
+            print_json({"folder": str(final), "scenarios": comp.names, "notes": comp.notes, "changes": records(table)})
+            return
         _print_compare(table, comp.names, quiet)
         for note in comp.notes:
             err.print(f"note: {note}")
@@ -106,7 +114,7 @@ def compare(
 
 @app.command()
 def explain(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file, or a library name (casim list).")],
     state: Annotated[str | None, typer.Option("--state", help="Explain only this state (default: all).")] = None,
     members: Annotated[int, typer.Option("--members", "-n", min=1, max=MAX_MEMBERS, help="Ensemble members.")] = 20,
     seed: Annotated[
@@ -121,6 +129,7 @@ def explain(
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures.")] = True,
     fixed: Annotated[bool, typer.Option("--fixed", help=FIXED_HELP)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON (for scripts); no bar.")] = False,
 ) -> None:
     """Split each state's change in alignment into the contributions of channels (a Shapley split)."""
     import time
@@ -131,6 +140,7 @@ def explain(
     from casim.results_folder import MANIFEST, build_manifest, default_folder, write_json
     from casim.scenario import load_scenario
 
+    quiet = quiet or as_json
     with handled():
         scn = fixed_scenario(load_scenario(scenario), fixed)
         states = list(names.STATES)
@@ -179,6 +189,25 @@ def explain(
                 },
             )
             write_json(temp / MANIFEST, manifest)
+        if as_json:
+            split_at = {st: chosen if chosen is not None else expl.peak_quarter(st) for st in states}
+            print_json(
+                {
+                    "folder": str(final),
+                    "scenario": scn.name,
+                    "method": expl.method,
+                    "note": "contributions at each state's quarter (the peak of its change unless --quarter); "
+                    "every quarter is in contributions.csv",
+                    "states": {
+                        st: {
+                            "quarter": expl.labels[q],
+                            "contributions": records(expl.table(q).query("state == @st")),
+                        }
+                        for st, q in split_at.items()
+                    },
+                }
+            )
+            return
         if not quiet:
             for st in states:
                 q = chosen if chosen is not None else expl.peak_quarter(st)
@@ -231,6 +260,7 @@ def check(
             "e.g. --set alignment.adjustment=0 to check a model whose governments never move.",
         ),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON (for scripts); no bar.")] = False,
 ) -> None:
     """Check that the model reproduces the stylized facts of the sources, across parameter uncertainty."""
     from casim.check import report_frame, run_check
@@ -238,7 +268,7 @@ def check(
 
     with handled():
         overrides = parse_settings(settings)
-        with progress_bar(False) as bar:
+        with progress_bar(as_json) as bar:
             results = run_check(
                 members=members,
                 seed=seed,
@@ -246,6 +276,24 @@ def check(
                 overrides=overrides,
                 progress=track(bar, "running the baseline and the episodes"),
             )
+        failed = [r.fact.id for r in results if not r.passed]
+        if csv is not None:
+            write_text_atomic(csv, report_frame(results).to_csv(index=False, float_format="%.6g"))
+        if as_json:
+            print_json(
+                {
+                    "members": members,
+                    "seed": seed,
+                    "sampled": not fixed,
+                    "pinned": overrides,
+                    "passed": not failed,
+                    "failed": failed,
+                    "facts": records(report_frame(results)),
+                }
+            )
+            if failed:
+                raise typer.Exit(FAILED)
+            return
         how = "parameters at their values" if fixed else "every member drawing its parameters from their ranges"
         pinned = "; pinned: " + ", ".join(f"{k}={v:g}" for k, v in overrides.items()) if overrides else ""
         out.print(f"casim check: {len(results)} stylized facts, {members} members, seed {seed}, {how}{pinned}\n")
@@ -260,9 +308,6 @@ def check(
                 f"    observed: median {mid:.3g} ({r.fact.unit}), 90 % band [{low:.3g}, {high:.3g}]; holds in "
                 f"{r.holding:.0%} of {r.applicable} members (required {r.fact.required:.0%})\n"
             )
-        failed = [r.fact.id for r in results if not r.passed]
-        if csv is not None:
-            write_text_atomic(csv, report_frame(results).to_csv(index=False, float_format="%.6g"))
         if failed:
             out.print(f"{len(failed)} of {len(results)} facts fail: {', '.join(failed)}")
             raise typer.Exit(FAILED)

@@ -15,6 +15,23 @@ from casim.cli_common import (
     handled,
     out,
 )
+from casim.errors import CasimError, RunFailed
+
+#: What ``casim app`` needs beyond the core install (the ``app`` extra).
+APP_MODULES = ("solara", "uvicorn", "ipyvuetify")
+
+
+def require_app_extra() -> None:
+    """Stop with the install command when the app's dependencies are missing."""
+    import importlib.util
+
+    missing = [name for name in APP_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise RunFailed(
+            f"casim app needs the app extra ({', '.join(missing)} not installed): "
+            "pip install 'casim[app]' (in a source checkout: pip install -e '.[app]'); "
+            "casim play needs no extra"
+        )
 
 
 @app.command("app")
@@ -23,13 +40,18 @@ def app_command(
     port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="Port to listen on.")] = 8765,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "localhost",
 ) -> None:
-    """Serve the interactive classroom app (Solara) on localhost: pick a scenario, move levers, run."""
-    from casim.appserver import is_loopback, serve
-    from casim.scenario import load_scenario
-
+    """Serve the interactive classroom app (Solara) on localhost: pick a scenario, move levers, run.
+    Needs the app extra: pip install 'casim[app]'."""
     with handled():
+        require_app_extra()
+        from casim.appserver import is_loopback, serve
+        from casim.scenario import load_scenario
+
         if scenario is not None:
+            from casim.library import resolve_scenario
+
             load_scenario(scenario)  # a clear message now rather than a broken page later
+            scenario = resolve_scenario(scenario)
         if not is_loopback(host):
             err.print(
                 f"[bold red]WARNING[/bold red]: --host {escape(host)} makes the app reachable from other machines: "
@@ -106,3 +128,111 @@ def exercise_show(
             out.print(text, markup=False, highlight=False)
         else:
             out.print(Markdown(text), soft_wrap=False)
+
+
+@app.command("play")
+def play_command(
+    scenario: Annotated[
+        Path | None, typer.Argument(help="Scenario to play: a YAML file or a library name (default: baseline).")
+    ] = None,
+    teams: Annotated[
+        int | None,
+        typer.Option(
+            "--teams", "-t", min=1, max=5, help="Teams; they steer Russia, China, EU, US, Turkey in that order."
+        ),
+    ] = None,
+    powers: Annotated[
+        str | None, typer.Option("--powers", help="The powers the teams steer, comma-separated (e.g. Russia,EU).")
+    ] = None,
+    turns: Annotated[int | None, typer.Option("--turns", min=1, help="Turns (one per year; default 5).")] = None,
+    members: Annotated[
+        int | None, typer.Option("--members", "-n", min=1, help="Ensemble members (default 30).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", "-s", min=0, help="Seed (default: the scenario's).")] = None,
+    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, help="Port to listen on.")] = 8770,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (0.0.0.0: every network of this computer).")
+    ] = "localhost",
+    save: Annotated[
+        Path | None,
+        typer.Option(
+            "--save", help="Session file, written after every turn (default results/play/<scenario>-<time>.json)."
+        ),
+    ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option("--replay", help="A saved session: show its debrief, or go on playing if it was not finished."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="With --replay: write the debrief (figures, tables) into this folder and exit."
+        ),
+    ] = None,
+) -> None:
+    """A classroom game: each team steers one power, one turn per year; a debrief at the end.
+
+    The teacher's page (printed when the session starts) gives each team its link; teams
+    see only their own levers. The session is saved after every turn and can be replayed."""
+    import datetime as dt
+
+    from casim.appserver import is_loopback
+    from casim.play import PlaySession, debrief, write_debrief
+    from casim.playserver import PlayState, serve
+
+    with handled():
+        if replay is not None:
+            if any(v is not None for v in (scenario, teams, powers, turns, members, seed)):
+                raise CasimError(
+                    "--replay", 0, 0, "", "a replayed session keeps its scenario, teams, turns, members and seed"
+                )
+            session = PlaySession.load(replay)
+            save_path = replay
+        else:
+            if out_dir is not None:
+                raise CasimError("--out", 0, 0, "", "--out writes a replayed session's debrief: give --replay FILE")
+            chosen = [p.strip() for p in powers.split(",") if p.strip()] if powers else None
+            session = PlaySession.start(
+                scenario if scenario is not None else "baseline",
+                teams=teams,
+                powers=chosen,
+                turns=turns,
+                members=members,
+                seed=seed,
+            )
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            save_path = save or Path("results") / "play" / f"{session.scenario.name}-{stamp}.json"
+            session.save(save_path)
+        if out_dir is not None:
+            folder = write_debrief(debrief(session), out_dir)
+            out.print(f"debrief of {session.turn} turn(s) written to {folder}")
+            return
+        if not is_loopback(host):
+            err.print(
+                f"note: --host {escape(host)}: anyone on this network who has a team's link can play that team; "
+                "only the teacher's link can end turns. Stop the session with Ctrl+C."
+            )
+        out.print("preparing the session (running the scenario once)…")
+        state = PlayState(session, save_path)
+
+        def announce(url: str) -> None:
+            shown = url if not host.startswith("0.0.0.0") else url.replace("0.0.0.0", "<this computer's address>")
+            out.print(f"casim play: {session.scenario.name}, {len(session.powers)} team(s), {session.turns} turn(s)")
+            out.print(f"  teacher:  {shown}/teacher?key={session.teacher_key}")
+            for power in session.powers:
+                out.print(f"  {power + ':':<9} {shown}/team?token={session.tokens[power]}")
+            out.print(f"  debrief:  {shown}/debrief (after the last turn)")
+            out.print(
+                f"  saved after every turn to {save_path}; Ctrl+C stops (replay: casim play --replay {save_path})"
+            )
+            if is_loopback(host):
+                out.print("  teams on other computers: restart with --host 0.0.0.0")
+
+        try:
+            serve(state, host=host, port=port, announce=announce)
+        except KeyboardInterrupt as stop:
+            from casim.errors import Terminated
+
+            if isinstance(stop, Terminated):
+                raise
+            out.print(f"stopped; the session is in {save_path}")

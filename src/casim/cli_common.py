@@ -134,6 +134,35 @@ def handled() -> Iterator[None]:
         raise typer.Exit(FAILED) from None
 
 
+def print_json(data: object) -> None:
+    """Write ``data`` to stdout as JSON (``--json``): NaN becomes null, paths and dates strings."""
+    import json
+    import math
+
+    def clean(value: object) -> object:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        if hasattr(value, "item") and callable(value.item):  # NumPy scalars
+            return clean(value.item())
+        return value
+
+    sys.stdout.write(json.dumps(clean(data), indent=2, default=str, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def records(table) -> list[dict]:
+    """A DataFrame as a list of JSON-ready rows."""
+    return [clean_row(row) for row in table.to_dict(orient="records")]
+
+
+def clean_row(row: dict) -> dict:
+    return {str(k): (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+
+
 def command_line() -> str:
     return "casim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
@@ -149,30 +178,54 @@ def scenario_files(paths: list[Path]) -> list[Path]:
 
 
 def progress_bar(quiet: bool):
-    """A progress bar on stderr (or nothing when quiet)."""
+    """A progress bar on stderr with elapsed time and an estimate of the time left (or nothing when quiet)."""
     if quiet:
         return contextlib.nullcontext(None)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("elapsed"),
         TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
         console=err,
         transient=True,
     )
 
 
-def track(bar, description: str):
-    if bar is None:
-        return None
-    task = bar.add_task(description, total=None)
+class Tracker:
+    """Reports a command's progress to one bar: ``tracker(done, total)`` for counted work,
+    ``tracker.phase("writing figures")`` to relabel the bar for a phase without a count."""
 
-    def report(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total)
+    def __init__(self, bar, description: str) -> None:
+        self.bar = bar
+        self.task = bar.add_task(description, total=None)
 
-    return report
+    def __call__(self, done: int, total: int) -> None:
+        self.bar.update(self.task, completed=done, total=total)
+
+    def phase(self, description: str) -> None:
+        self.bar.reset(self.task, total=None, description=description)
+
+
+def track(bar, description: str) -> Tracker | None:
+    """A :class:`Tracker` on ``bar`` (None when there is no bar)."""
+    return None if bar is None else Tracker(bar, description)
+
+
+def phases(tracker: Tracker | None):
+    """The tracker's ``phase`` method, or None."""
+    return None if tracker is None else tracker.phase
 
 
 def parse_settings(items: list[str] | None) -> dict[str, float]:

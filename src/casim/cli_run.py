@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +24,10 @@ from casim.cli_common import (
     fixed_scenario,
     handled,
     out,
+    phases,
+    print_json,
     progress_bar,
+    records,
     scenario_files,
     track,
 )
@@ -64,7 +68,7 @@ def print_change_table(table, scenario: str, sampled: bool, quiet: bool = False)
 
 @app.command()
 def run(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file, or a library name (casim list).")],
     members: Annotated[
         int | None,
         typer.Option("--members", "-n", min=1, max=MAX_MEMBERS, help="Ensemble members (default: the scenario's)."),
@@ -83,19 +87,34 @@ def run(
     report: Annotated[bool, typer.Option("--report", help="Also write a printable HTML report (report.html).")] = False,
     fixed: Annotated[bool, typer.Option("--fixed", help=FIXED_HELP)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
+    keep: Annotated[
+        str,
+        typer.Option(
+            "--keep",
+            help="What the folder keeps: all (with the ensemble file, ensemble.nc, needed by compare, explain "
+            "and the app) or summary (tables and figures only; large runs need far less disk).",
+        ),
+    ] = "all",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the folder and the change table as JSON (for scripts); no bar.")
+    ] = False,
     executor: Executor = "auto",
     scheduler: Scheduler = None,
 ) -> None:
     """Run a scenario and its paired baseline; write a results folder and print the change at its peak,
-    at the horizon and on average."""
+    at the horizon and on average. SCENARIO is a YAML file or a library name (casim list)."""
     from casim.folders import leftovers
+    from casim.library import resolve_scenario
     from casim.resources import LARGE_RUN
     from casim.results_folder import execute
     from casim.scenario import load_scenario
 
+    quiet = quiet or as_json
+
     def announce(plan) -> None:
         if not quiet and (plan.stream or plan.disk > LARGE_RUN):
-            err.print(f"this run: {plan.describe()}")
+            hint = "; --keep summary leaves the ensemble file out" if plan.keep and plan.disk > LARGE_RUN else ""
+            err.print(f"this run: {plan.describe()}{hint}")
 
     with handled():
         check_executor(executor)
@@ -113,21 +132,35 @@ def run(
                 from casim.report import write_report_into
 
                 extra = write_report_into
+            tracker = track(bar, f"simulating {scn.name} and its baseline")
             folder = execute(
                 scn,
                 extra=extra,
-                source=scenario,
+                source=resolve_scenario(scenario),
                 members=members,
                 seed=seed,
                 member=member,
                 out=out_dir,
                 plots=plots,
                 command=command_line(),
-                progress=track(bar, f"simulating {scn.name} and its baseline"),
+                progress=tracker,
                 on_plan=announce,
                 executor=executor,
                 scheduler=scheduler,
+                keep=keep,
+                phase=phases(tracker),
             )
+        if as_json:
+            print_json(
+                {
+                    "folder": str(folder.folder),
+                    "scenario": scn.name,
+                    "sampled": scn.sample_ranges,
+                    "files": sorted(p.name for p in folder.folder.iterdir()),
+                    "changes": records(folder.changes),
+                }
+            )
+            return
         print_change_table(folder.changes, scn.name, scn.sample_ranges, quiet)
         out.print(str(folder.folder) if quiet else f"results written to {folder.folder}")
 
@@ -203,17 +236,24 @@ def list_scenarios(
     folder: Annotated[
         Path | None, typer.Argument(help="Folder of scenarios (default: ./scenarios or the library).")
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list (name, file, description).")] = False,
 ) -> None:
-    """List the scenarios in the library with their one-line descriptions."""
+    """List the scenarios in the library with their descriptions (the name runs them: casim run NAME)."""
     from casim.library import scenario_dir, scenario_summaries
 
     with handled():
         folder = folder or scenario_dir()
         rows = scenario_summaries(folder)
-        t = Table(title=f"Scenarios in {folder}", title_justify="left", show_edge=False)
-        t.add_column("scenario")
-        t.add_column("file")
-        t.add_column("description")
+        if as_json:
+            print_json([{"name": r.name, "file": str(r.file), "description": r.description} for r in rows])
+            return
+        out.print(f"Scenarios in {folder} (run one by its name: casim run {rows[0].file.stem})\n")
         for row in rows:
-            t.add_row(row.name, row.file.name, row.summary)
-        out.print(t)
+            out.print(f"{row.file.stem}", style="bold", end="")
+            out.print(f"  ({row.name})" if row.name != row.file.stem else "")
+            out.print(
+                textwrap.fill(
+                    row.description or "(no description)", width=88, initial_indent="    ", subsequent_indent="    "
+                )
+            )
+            out.print()

@@ -197,6 +197,38 @@ def coalitions_to_run(k: int, seed: int, exact_up_to: int, permutations: int) ->
     return "sampled", orders
 
 
+def subsets_to_run(k: int, method: str, orders: list[tuple[int, ...]]) -> list[frozenset]:
+    """The coalitions (subsets of players ``0..k-1``) whose values a Shapley split needs."""
+    if method == "exact":
+        return [frozenset(c) for r in range(k + 1) for c in itertools.combinations(range(k), r)]
+    return list({frozenset(order[:j]) for order in orders for j in range(k + 1)})
+
+
+def shapley_values(
+    k: int, method: str, orders: list[tuple[int, ...]], value: dict[frozenset, np.ndarray]
+) -> np.ndarray:
+    """Each player's Shapley value, ``(k, *value shape)``: exact over every coalition, or the
+    mean marginal contribution along the sampled ``orders`` (:func:`coalitions_to_run`).
+    The values add up to ``v(all) - v(none)`` exactly in both cases."""
+    shape = next(iter(value.values())).shape
+    contributions = np.zeros((k, *shape))
+    if method == "exact":
+        for j in range(k):
+            for s in value:
+                if j in s:
+                    continue
+                weight = math.factorial(len(s)) * math.factorial(k - len(s) - 1) / math.factorial(k)
+                contributions[j] += weight * (value[s | {j}].astype(np.float64) - value[s])
+    else:
+        for order in orders:
+            taken: frozenset = frozenset()
+            for j in order:
+                contributions[j] += value[taken | {j}].astype(np.float64) - value[taken]
+                taken = taken | {j}
+        contributions /= len(orders)
+    return contributions
+
+
 def explain(
     scenario: Scenario | str | os.PathLike[str],
     *,
@@ -240,31 +272,14 @@ def explain(
         return frozenset().union(*(as_players[j] for j in s)) if s else frozenset()
 
     method, orders = coalitions_to_run(k, scn.seed, exact_up_to, permutations)
-    if method == "exact":
-        subsets = [frozenset(c) for r in range(k + 1) for c in itertools.combinations(range(k), r)]
-    else:
-        subsets = list({frozenset(order[:j]) for order in orders for j in range(k + 1)})
+    subsets = subsets_to_run(k, method, orders)
     everyone = frozenset(active)
     values = {frozenset(): v_none, everyone: v_all, **alone}
     todo = [players_of(s) for s in subsets if players_of(s) not in values]
     if todo:
         values.update(_run_coalitions(scen_spec, scn.seed, ids, todo, reference_log, progress))
     value = {s: values[players_of(s)] for s in subsets}
-    contributions = np.zeros((k, *v_all.shape))
-    if method == "exact":
-        for j in range(k):
-            for s in subsets:
-                if j in s:
-                    continue
-                weight = math.factorial(len(s)) * math.factorial(k - len(s) - 1) / math.factorial(k)
-                contributions[j] += weight * (value[s | {j}].astype(np.float64) - value[s])
-    else:
-        for order in orders:
-            taken: frozenset = frozenset()
-            for j in order:
-                contributions[j] += value[taken | {j}].astype(np.float64) - value[taken]
-                taken = taken | {j}
-        contributions /= len(orders)
+    contributions = shapley_values(k, method, orders, value)
     players = [_label(g) for g in groups]
     return Explanation(
         scenario=scn,

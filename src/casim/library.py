@@ -38,11 +38,12 @@ def exercise_dir() -> Path:
 
 @dataclass(frozen=True)
 class ScenarioSummary:
-    """A scenario's name, file and first sentence of its description."""
+    """A scenario's name, file, first sentence of its description and the whole description."""
 
     name: str
     file: Path
     summary: str
+    description: str = ""
 
 
 def first_sentence(text: str, limit: int = 160) -> str:
@@ -50,7 +51,12 @@ def first_sentence(text: str, limit: int = 160) -> str:
     text = re.sub(r"\s+", " ", text or "").strip()
     match = re.match(r"(.+?[.!?])(\s|$)", text)
     sentence = match.group(1) if match else text
-    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[: limit - 1]
+    if " " in cut:  # never end mid-word
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"
 
 
 def scenario_summaries(folder: Path) -> list[ScenarioSummary]:
@@ -70,12 +76,44 @@ def scenario_summaries(folder: Path) -> list[ScenarioSummary]:
             rows.append(ScenarioSummary(file.stem, file, f"(unreadable: {error.issues[0].message})"))
             continue
         if isinstance(doc, dict):
+            text = str(doc.get("description", ""))
             rows.append(
-                ScenarioSummary(str(doc.get("name", file.stem)), file, first_sentence(str(doc.get("description", ""))))
+                ScenarioSummary(
+                    str(doc.get("name", file.stem)), file, first_sentence(text), re.sub(r"\s+", " ", text).strip()
+                )
             )
     if not rows:
         raise CasimError(str(folder), 0, 0, "", "the folder holds no scenario files (*.yaml)")
     return rows
+
+
+def resolve_scenario(path: str | Path) -> Path:
+    """``path`` itself when it exists, else the library scenario of that name, else ``path``.
+
+    A bare name (``remittance_shock`` or ``remittance_shock.yaml``, no folder) that is not a
+    file here is looked up in :func:`scenario_dir`; anything else is returned unchanged, so
+    a missing file is still reported as missing by the loader.
+    """
+    path = Path(path)
+    if path.exists() or path.parent != Path(".") or not path.name:
+        return path
+    folder = scenario_dir()
+    for candidate in (folder / path.name, folder / f"{path.name}.yaml", folder / f"{path.name}.yml"):
+        if candidate.is_file():
+            return candidate
+    from casim.names import suggest
+
+    known = sorted(p.stem for p in folder.glob("*.y*ml"))
+    stem = path.stem if path.suffix in (".yaml", ".yml") else path.name
+    raise CasimError(
+        str(path),
+        0,
+        0,
+        "",
+        f"cannot read the file: no such file here, and no scenario of that name in the library ({folder}); "
+        "'casim list' shows the library",
+        suggestion=suggest(stem, known),
+    )
 
 
 def find_scenario(name: str) -> Path:

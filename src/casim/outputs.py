@@ -41,6 +41,18 @@ class Output:
     description: str
     read: Callable[[CentralAsiaModel], np.ndarray]
 
+    @property
+    def attrs(self) -> dict[str, str]:
+        """netCDF attributes following the CF conventions: every output is a dimensionless
+        share or index, so ``units`` is CF's "1" and the scale is spelled out in ``comment``;
+        ``long_name`` is what xarray and CF tools label plots with."""
+        return {
+            "long_name": self.description,
+            "units": "1",
+            "comment": f"scale: {self.units}",
+            "description": self.description,
+        }
+
 
 def _weights(model: CentralAsiaModel) -> np.ndarray:
     pop = np.broadcast_to(model.params["country.population"], (model.members, 5))

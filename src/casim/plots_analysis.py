@@ -99,6 +99,19 @@ def plot_box(discovery, ax: Axes | None = None) -> Axes:
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_xlabel("position in the parameter's sampled range (box in blue)")
+    if box.empty:
+        ax.set_yticks([])
+        ax.text(
+            0.5,
+            0.5,
+            "the chosen box restricts no parameter:\nthe cases are spread over the whole sampled space\n"
+            "(try a threshold that fewer members reach)",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            fontsize=11,
+            color="#444444",
+        )
     return ax
 
 

@@ -38,7 +38,7 @@ IN_MEMORY_COPIES = 2.2
 #: Share of the available memory a run may plan to use.
 MEMORY_SHARE = 0.7
 #: Runs writing more than this (bytes) say how much before they start.
-LARGE_RUN = 1_000_000_000
+LARGE_RUN = 200_000_000
 #: Headroom kept free on disk besides the ensemble (figures, tables, file metadata).
 DISK_MARGIN = 20_000_000
 
@@ -105,12 +105,14 @@ class Plan:
     memory: int
     disk: int
     stream: bool
+    keep: bool = True
 
     def describe(self) -> str:
         how = "streamed to disk" if self.stream else "in memory"
+        kept = "" if self.keep or not self.disk else " while it runs, removed at the end"
         return (
             f"{self.members:,} members x {self.horizon + 1} quarters x {self.cases} cases: about "
-            f"{gigabytes(self.memory)} of memory and {gigabytes(self.disk)} on disk ({how})"
+            f"{gigabytes(self.memory)} of memory and {gigabytes(self.disk)} on disk{kept} ({how})"
         )
 
 
@@ -125,6 +127,7 @@ def plan_run(
     processes: int = 1,
     outputs: list[str] | tuple[str, ...] | None = None,
     option: str = "--members",
+    keep_ensemble: bool = True,
 ) -> Plan:
     """Decide how a run keeps its results, or refuse it before it starts.
 
@@ -136,6 +139,8 @@ def plan_run(
         processes: Worker processes.
         outputs: Outputs recorded (default all).
         option: The command-line option to name in a refusal.
+        keep_ensemble: Whether the ensemble file stays in the folder (``casim run --keep``);
+            without it only a streamed run needs the disk, and only while it runs.
 
     Raises:
         CasimError: if the run fits neither in the available memory nor on the free disk.
@@ -152,8 +157,8 @@ def plan_run(
         + output_bytes(members, horizon, ["alignment"], cases=cases)
     )
     memory = streamed if stream else in_memory
-    disk = total + DISK_MARGIN if folder is not None else 0
-    plan = Plan(members, horizon, cases, total, memory, disk, stream)
+    disk = total + DISK_MARGIN if folder is not None and (keep_ensemble or stream) else 0
+    plan = Plan(members, horizon, cases, total, memory, disk, stream, keep_ensemble)
     if memory > MEMORY_SHARE * available:
         raise CasimError(
             "",

@@ -8,6 +8,7 @@ difference of two bands.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from casim.errors import CasimError
+from casim.outputs import OUTPUTS
 
 CASES = ("baseline", "scenario")
 QUANTILES = (0.05, 0.5, 0.95)
@@ -78,34 +80,38 @@ def quantiles(values: np.ndarray, qs: tuple[float, ...], axis: int) -> np.ndarra
     return out
 
 
-def _flatten(da: xr.DataArray) -> tuple[np.ndarray, list[str], list[str], list[str]]:
-    """Reshape ``(..., member, quarter, *extra)`` to rows with state, power and variable labels."""
+#: Label columns of ``summary.csv`` taken from an output's dimensions (empty where it has none).
+LABEL_COLUMNS = {"state": "state", "power": "power", "pole": "power", "channel": "channel", "segment": "segment"}
+
+
+def _flatten(da: xr.DataArray) -> tuple[np.ndarray, dict[str, list[str]]]:
+    """Reshape ``(..., member, quarter, *extra)`` to rows, with the label columns of every row
+    (``state``, ``power``, ``channel``, ``segment``, ``variable``)."""
     extra = [d for d in da.dims if d not in ("case", "member", "quarter")]
     labels = {d: [str(v) for v in da[d].values] for d in extra}
     name = str(da.name)
-    rows: list[tuple[str, str, str]] = []
-    if not extra:
-        rows = [("", "", name)]
-    else:
-        grids = np.meshgrid(*[np.arange(len(labels[d])) for d in extra], indexing="ij")
-        for idx in zip(*[g.ravel() for g in grids], strict=True):
-            state = power = ""
-            suffix = []
-            for d, i in zip(extra, idx, strict=True):
-                value = labels[d][i]
-                if d == "state":
-                    state = value
-                elif d in ("power", "pole"):
-                    power = value
-                else:
-                    suffix.append(value)
-            rows.append((state, power, ".".join([name, *suffix])))
+    columns: dict[str, list[str]] = {c: [] for c in dict.fromkeys(LABEL_COLUMNS.values())}
+    columns["variable"] = []
+    grids = np.meshgrid(*[np.arange(len(labels[d])) for d in extra], indexing="ij") if extra else []
+    count = int(np.prod([len(labels[d]) for d in extra], dtype=int)) if extra else 1
+    for row in range(count):
+        found = dict.fromkeys(columns, "")
+        suffix = []
+        for d, g in zip(extra, grids, strict=True):
+            value = labels[d][int(g.ravel()[row])]
+            if d in LABEL_COLUMNS:
+                found[LABEL_COLUMNS[d]] = value
+            else:  # a dimension without its own column stays in the variable's name
+                suffix.append(value)
+        found["variable"] = ".".join([name, *suffix])
+        for c, v in found.items():
+            columns[c].append(v)
     values = da.values.reshape(*da.shape[: da.ndim - len(extra)], -1)
-    return values, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+    return values, columns
 
 
 def _summary_frame(source: xr.DataArray, labels: list[str], years: np.ndarray) -> pd.DataFrame:
-    values, states, powers, variables = _flatten(source.transpose("case", "member", "quarter", ...))
+    values, columns = _flatten(source.transpose("case", "member", "quarter", ...))
     with np.errstate(invalid="ignore"):
         if np.isnan(values).any():
             mean = np.nanmean(values, axis=1, dtype=np.float64)  # (case, quarter, rows)
@@ -113,14 +119,19 @@ def _summary_frame(source: xr.DataArray, labels: list[str], years: np.ndarray) -
             mean = values.mean(axis=1, dtype=np.float64)
         q = quantiles(values, QUANTILES, axis=1)  # (3, case, quarter, rows)
     n_case, n_q, n_rows = mean.shape
+    name = str(source.name)
+    units = OUTPUTS[name].units if name in OUTPUTS else str(source.attrs.get("units", ""))
     return pd.DataFrame(
         {
             "case": np.repeat([str(c) for c in source["case"].values], n_q * n_rows),
             "quarter": np.tile(np.repeat(labels, n_rows), n_case),
             "year": np.tile(np.repeat(years, n_rows), n_case),
-            "state": np.tile(states, n_case * n_q),
-            "power": np.tile(powers, n_case * n_q),
-            "variable": np.tile(variables, n_case * n_q),
+            "state": np.tile(columns["state"], n_case * n_q),
+            "power": np.tile(columns["power"], n_case * n_q),
+            "variable": np.tile(columns["variable"], n_case * n_q),
+            "channel": np.tile(columns["channel"], n_case * n_q),
+            "segment": np.tile(columns["segment"], n_case * n_q),
+            "units": units,
             "mean": mean.ravel(),
             "p05": q[0].ravel(),
             "p50": q[1].ravel(),
@@ -133,8 +144,9 @@ def summarise(paired: xr.Dataset, variables: list[str] | None = None) -> pd.Data
     """Tidy summary: one row per case, quarter, state, power and variable.
 
     Columns: ``case`` (baseline, scenario, difference), ``quarter`` (label), ``year``,
-    ``state``, ``power`` (a pole for alignment), ``variable`` (with ``.channel`` or
-    ``.segment`` for tables), ``mean``, ``p05``, ``p50``, ``p95``.
+    ``state``, ``power`` (a pole for alignment), ``variable`` (the output's name),
+    ``channel`` and ``segment`` (empty for outputs without them), ``units``, then ``mean``,
+    ``p05``, ``p50``, ``p95`` over members.
 
     Works one variable and one state at a time, so a dataset opened lazily from disk is
     never loaded whole.
@@ -145,8 +157,10 @@ def summarise(paired: xr.Dataset, variables: list[str] | None = None) -> pd.Data
     for name in variables or outputs(paired):
         da = paired[name]
         parts: dict[str, list[pd.DataFrame]] = {"cases": [], "difference": []}
-        for piece in _pieces(da):
-            piece = piece.load()  # files store one state per chunk, so this reads only this state
+        for lazy in _pieces(da):
+            # a loaded copy, dropped after use (load() would keep every piece cached on the lazy
+            # pieces, i.e. the whole variable); files store one state per chunk
+            piece = lazy.compute()
             diff = (piece.sel(case="scenario") - piece.sel(case="baseline")).expand_dims(case=["difference"])
             quarters = piece["quarter"].values
             parts["cases"].append(_summary_frame(piece, [labels[q] for q in quarters], years[quarters]))
@@ -159,14 +173,16 @@ def summarise(paired: xr.Dataset, variables: list[str] | None = None) -> pd.Data
 SUMMARY_BLOCK = 64_000_000
 
 
-def _pieces(da: xr.DataArray) -> list[xr.DataArray]:
-    """``da`` split by state, and each state by blocks of quarters, into pieces of at most
+def _pieces(da: xr.DataArray) -> Iterator[xr.DataArray]:
+    """``da`` split by state, and each state by blocks of quarters, into lazy pieces of at most
     :data:`SUMMARY_BLOCK` bytes (a member's full path is never needed to summarise a quarter)."""
     states = [da.isel(state=slice(i, i + 1)) for i in range(da.sizes["state"])] if "state" in da.dims else [da]
     quarters = da.sizes["quarter"]
     per_quarter = max(1, states[0].size // quarters * da.dtype.itemsize)
     step = max(1, min(quarters, SUMMARY_BLOCK // per_quarter))
-    return [s.isel(quarter=slice(q, q + step)) for s in states for q in range(0, quarters, step)]
+    for s in states:
+        for q in range(0, quarters, step):
+            yield s.isel(quarter=slice(q, q + step))
 
 
 def _ordered(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -225,7 +241,7 @@ def change_table(paired: xr.Dataset, variable: str = "alignment") -> pd.DataFram
 
 
 def _change_rows(da: xr.DataArray, labels: list[str]) -> pd.DataFrame:
-    da = da.load()
+    da = da.compute()
     diff = (da.sel(case="scenario") - da.sel(case="baseline")).transpose("member", "quarter", ...)
     others = [d for d in diff.dims if d not in ("member", "quarter")]
     peaks = peak_quarter(diff)

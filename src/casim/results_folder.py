@@ -50,6 +50,8 @@ CHANGES_FILE = "changes.csv"
 MAX_MANIFEST = 1_000_000
 #: Ensembles whose outputs exceed this many bytes stream to disk instead of memory.
 STREAM_ABOVE = 500_000_000
+#: What ``casim run --keep`` may keep: everything, or the summaries without the ensemble file.
+KEEP = ("all", "summary")
 
 Progress = Callable[[int, int], None]
 #: Writes extra files into a run's folder while it is written: ``(experiment, folder, manifest) -> names``.
@@ -203,17 +205,24 @@ def _write_run(
     source: str | None,
     extra: Extra | None,
     start: float,
+    keep: str = "all",
+    phase: Callable[[str], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     scenario = experiment.scenario
     paired = experiment.paired
-    files = [SCENARIO_FILE, ENSEMBLE_FILE, "summary.csv", CHANGES_FILE]
+    phase = phase or (lambda name: None)
+    files = [SCENARIO_FILE, "summary.csv", CHANGES_FILE]
+    if keep == "all":
+        files.append(ENSEMBLE_FILE)
     (temp / SCENARIO_FILE).write_text(
         yaml.safe_dump(scenario.to_yaml_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8"
     )
-    if experiment.stored is None:
+    if experiment.stored is None and keep == "all":
+        phase("writing the ensemble file")
         save_ensemble(paired, temp / ENSEMBLE_FILE)
     timings = dict(experiment.timings)
     t0 = time.perf_counter()
+    phase("computing summaries")
     summary = summarise(paired)
     summary.to_csv(temp / "summary.csv", index=False, float_format="%.6g")
     table = change_table(paired)
@@ -223,6 +232,7 @@ def _write_run(
         from casim.plots import save_figures
 
         t0 = time.perf_counter()
+        phase("drawing figures")
         files += save_figures(paired, temp)
         timings["plots"] = time.perf_counter() - t0
     sources = {scenario.name: source}
@@ -233,6 +243,7 @@ def _write_run(
         )
 
     if extra is not None:
+        phase("writing the report")
         files += extra(experiment, temp, manifest())
     timings["total"] = time.perf_counter() - start
     write_json(temp / MANIFEST, manifest())
@@ -255,6 +266,8 @@ def execute(
     extra: Extra | None = None,
     on_plan: Callable[[Plan], None] | None = None,
     scheduler: str | None = None,
+    keep: str = "all",
+    phase: Callable[[str], None] | None = None,
 ) -> RunFolder:
     """``casim run``: simulate ``scenario`` with its baseline and write the results folder, all atomically.
 
@@ -264,6 +277,11 @@ def execute(
     Before anything runs, the memory and disk the run needs are estimated
     (:func:`casim.resources.plan_run`); ``on_plan`` receives the plan.
 
+    ``keep="summary"`` leaves the ensemble file out of the folder (summaries, change table,
+    figures and manifest only): a large run then needs its disk only while it runs, if it
+    streams, and not at all otherwise. ``phase`` is called with the name of each phase after
+    the simulation (summaries, figures, writing).
+
     Raises:
         CasimError: for a target folder casim may not write, or a run that would fit neither
             in memory nor on the disk.
@@ -271,6 +289,8 @@ def execute(
     """
     from casim.api import DEFAULT_CHUNK, PARALLEL_FROM
 
+    if keep not in KEEP:
+        raise CasimError("--keep", 0, 0, "", f"expected one of {', '.join(KEEP)}, got '{keep}'")
     n = 1 if member is not None else (members or scenario.members)
     final = check_target(
         Path(out) if out is not None else default_folder("run", scenario.name, results_root), create_parent=True
@@ -283,6 +303,7 @@ def execute(
         stream_above=STREAM_ABOVE,
         chunk=DEFAULT_CHUNK,
         processes=(os.cpu_count() or 1) if parallel else 1,
+        keep_ensemble=keep == "all",
     )
     if on_plan is not None:
         on_plan(plan)
@@ -300,9 +321,13 @@ def execute(
             store=temp / ENSEMBLE_FILE if stream else None,
         )
         try:
-            summary, table = _write_run(experiment, temp, plots, command, str(source) if source else None, extra, start)
+            summary, table = _write_run(
+                experiment, temp, plots, command, str(source) if source else None, extra, start, keep, phase
+            )
         finally:
             experiment.close()
+        if keep != "all":
+            (temp / ENSEMBLE_FILE).unlink(missing_ok=True)  # streamed: the file was only a workspace
     return RunFolder(final, summary, table)
 
 

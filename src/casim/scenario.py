@@ -292,11 +292,16 @@ def _audience(name: str) -> str:
 def load_scenario(path: str | Path, params: ParameterSet | None = None) -> Scenario:
     """Read and fully validate a scenario file.
 
+    ``path`` may also be the name of a scenario in the library (``remittance_shock``, as
+    ``casim list`` shows it) when no such file exists.
+
     Raises:
         CasimError: listing every problem with its file, line, field and suggestion.
     """
-    path = Path(path)
+    from casim.library import resolve_scenario
     from casim.yamlsrc import load_yaml
+
+    path = resolve_scenario(path)
 
     return validate_document(load_yaml(path), str(path), params)
 

@@ -48,7 +48,7 @@ class EnsembleFile:
         outputs: Sequence[str],
         compress: bool | None = None,
     ):
-        from casim.api import dataset_attrs
+        from casim.api import COORD_ATTRS, TIME_ATTRS, dataset_attrs, quarter_days
 
         self.path = Path(path)
         self.seed = int(seed)
@@ -65,14 +65,18 @@ class EnsembleFile:
         f.dimensions = dims
         f.create_variable("case", ("case",), dtype=STRING, data=np.array(self.cases, dtype=object))
         member = f.create_variable("member", ("member",), data=np.asarray(members, dtype=np.int64))
-        member.attrs["description"] = "ensemble member (member k draws from stream k spawned from the seed)"
         quarter = f.create_variable("quarter", ("quarter",), data=np.arange(self.horizon + 1, dtype=np.int64))
-        quarter.attrs["description"] = "quarters since the start (0 = start state)"
-        f.create_variable("label", ("quarter",), dtype=STRING, data=np.array(first.quarter_labels(), dtype=object))
+        label = f.create_variable(
+            "label", ("quarter",), dtype=STRING, data=np.array(first.quarter_labels(), dtype=object)
+        )
         year = f.create_variable(
             "year", ("quarter",), data=np.array([(first.start + t).decimal_year for t in range(self.horizon + 1)])
         )
-        year.attrs["units"] = "decimal year"
+        days, units = quarter_days(first)
+        time = f.create_variable("time", ("quarter",), data=days)
+        time.attrs.update({**TIME_ATTRS, "units": units, "calendar": "proleptic_gregorian"})
+        for var, name in ((member, "member"), (quarter, "quarter"), (label, "label"), (year, "year")):
+            var.attrs.update(COORD_ATTRS[name])
         for dim, labels in DIMENSIONS.items():
             if dim in dims and dim not in ("case", "member", "quarter"):
                 f.create_variable(dim, (dim,), dtype=STRING, data=np.array(labels, dtype=object))
@@ -92,9 +96,8 @@ class EnsembleFile:
                 fillvalue=np.float32(np.nan),
                 **kwargs,
             )
-            var.attrs["units"] = out.units
-            var.attrs["description"] = out.description
-            var.attrs["coordinates"] = "label year"
+            var.attrs.update(out.attrs)
+            var.attrs["coordinates"] = "label year time"
             self.variables[name] = var
         f.attrs.update(dataset_attrs(list(specs.values()), seed, n))
 
