@@ -95,7 +95,82 @@ def test_key_numbers_show_the_crackdown_pulling_tajikistan_from_russia(casim_app
     assert at_peak < -0.01
     assert "GDP at" in table and "% against the baseline" in table
     fig = casim_app.alignment_figure(paired, "Tajikistan", "test")
-    assert fig.axes[0].get_title() == "Tajikistan: test"
+    levels, change = fig.axes[:2]
+    assert levels.get_title() == "Tajikistan: test" and "change versus the baseline" in change.get_title()
+    # the change panel is scaled to the change (not to the levels' 0-0.4), and the events are shaded
+    low, high = change.get_ylim()
+    assert high - low < 0.2 and low < -0.01
+    assert any(patch.get_x() == paired["year"].values[0] for patch in change.patches)
+
+
+@pytest.mark.parametrize(
+    ("name", "state"),
+    [("remittance_shock", "Tajikistan"), ("cpc_disruption", "Kazakhstan"), ("eu_vocational_push", "Uzbekistan")],
+)
+def test_the_state_shown_first_is_the_scenarios_main_target(casim_app, name, state):
+    assert casim_app.scenarios[name].main_state() == state
+    casim_app.state.set("Turkmenistan")
+    casim_app.choose(name)
+    assert casim_app.state.value == state and casim_app.chosen.value == name
+
+
+def test_switching_scenario_clears_the_result_and_a_stale_run_is_dropped(casim_app, monkeypatch):
+    monkeypatch.setattr(casim_app.members, "value", 10)
+    casim_app.choose("cpc_disruption")
+    casim_app.compare_with.set(casim_app.NO_COMPARISON)
+    small = casim_app.scenarios["cpc_disruption"].model_copy(update={"horizon": 6})
+    monkeypatch.setitem(casim_app.scenarios, "cpc_disruption", small)
+    casim_app.run()
+    assert casim_app.result.value.scenario == "cpc_disruption"
+    casim_app.choose("remittance_shock")
+    assert casim_app.result.value is None
+    # a run that finishes after the class switched scenarios does not show under the new title
+    monkeypatch.setattr(casim_app, "run_experiment", _switching(casim_app, run_experiment))
+    casim_app.choose("cpc_disruption")
+    casim_app.run()
+    assert casim_app.result.value is None
+
+
+def _switching(casim_app, real):
+    def run_and_switch(*args, **kwargs):
+        out = real(*args, **kwargs)
+        casim_app.chosen.set("remittance_shock")
+        return out
+
+    return run_and_switch
+
+
+def test_compare_two_scenarios_on_one_scale_and_download_the_report(casim_app, monkeypatch, tmp_path):
+    for name in ("remittance_shock", "cpc_disruption"):
+        short = casim_app.scenarios[name].model_copy(update={"horizon": 8})
+        monkeypatch.setitem(casim_app.scenarios, name, short)
+    casim_app.choose("remittance_shock")
+    casim_app.members.set(10)
+    casim_app.compare_with.set("cpc_disruption")
+    casim_app.run()
+    current = casim_app.result.value
+    assert list(current.runs) == ["remittance_shock", "cpc_disruption"]
+    # same members and random numbers: both cases share their baseline exactly
+    base = [current.runs[n].alignment.sel(case="baseline").values for n in current.runs]
+    np.testing.assert_array_equal(base[0], base[1])
+    fig = casim_app.comparison_figure(current.runs, "Kazakhstan")
+    assert len(fig.axes) == 2 and fig.axes[0].get_ylim() == fig.axes[1].get_ylim()
+    page = casim_app.report_html(current).decode()
+    assert page.startswith("<!DOCTYPE html>") and "casim report: remittance_shock" in page
+    assert "10 members" in page
+    casim_app.compare_with.set(casim_app.NO_COMPARISON)
+
+
+def test_event_windows_merge_and_cover_timed_and_random_events():
+    from casim.spec import event_windows
+
+    windows = {p.stem: load_scenario(p).event_windows() for p in LIBRARY.glob("*.yaml")}
+    assert windows["baseline"] == [] and windows["remittance_shock"] == [(1, 12)]
+    assert windows["wheat_ban"] == [(2, 4), (6, 40)]  # two separate windows stay apart
+    assert windows["water_stress"] == [(5, 40)]  # a random event over its window
+    scenario = load_scenario(LIBRARY / "remittance_shock.yaml")
+    spec = scenario.to_runspec()
+    assert spec.event_windows() == event_windows(spec.interventions, spec.horizon) == [(1, 12)]
 
 
 def test_solara_assets_are_installed_for_offline_classrooms():

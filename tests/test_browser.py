@@ -129,6 +129,13 @@ def app_url(tmp_path_factory):
     print(log.read_text(errors="replace")[-3000:])
 
 
+def pick(page, label: str, option: str) -> None:
+    """Choose ``option`` in the app's drop-down ``label`` and wait until its menu has closed."""
+    page.locator(".v-select", has_text=label).click()
+    page.locator(".menuable__content__active .v-list-item", has_text=option).first.click()
+    page.wait_for_selector(".menuable__content__active", state="detached", timeout=10_000)
+
+
 def test_app_moves_a_lever_runs_and_redraws(browser, app_url, tmp_path):
     page = browser.new_page(viewport={"width": 1300, "height": 950})
     failed: list[str] = []
@@ -166,10 +173,29 @@ def test_app_moves_a_lever_runs_and_redraws(browser, app_url, tmp_path):
     after = numbers.inner_text()
     assert after != before, "the key numbers did not change after moving the lever"
 
+    page.get_by_role("button", name="Run", disabled=False).wait_for(timeout=30_000)  # the run has finished
     shot = tmp_path / "app.png"
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 20_000
     keep(shot, "app.png")
+
+    # the report of the run on screen, downloaded from the page
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name="Download report").click()
+    report = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "casim report: remittance_shock" in report and "size 1.5" in report
+
+    # another scenario: the old result goes, and the state shown is the new scenario's target
+    pick(page, "Scenario", "cpc_disruption")
+    page.get_by_text("press Run").wait_for()
+    assert "Run 2:" not in page.inner_text("body")
+    assert "Kazakhstan" in page.locator(".v-select", has_text="State to show").inner_text()
+
+    # two scenarios side by side
+    pick(page, "Compare with", "middle_corridor")
+    run.click()
+    page.get_by_text("Side by side: cpc_disruption and middle_corridor").wait_for(timeout=90_000)
+    assert page.locator("img").count() >= 2
     # everything the page needs is served locally: nothing failed to load
     assert not failed, failed
     page.close()

@@ -53,18 +53,21 @@ def test_a_tampered_members_value_runs_at_most_the_slider_maximum(casim_app, mon
     class Stop(Exception):
         pass
 
-    def fake_run(scenario, **kwargs):
-        seen["members"] = scenario.members
+    def fake_run(scenarios, **kwargs):
+        seen["members"] = [s.members for s in scenarios]
         raise Stop
 
     monkeypatch.setattr(casim_app, "run_experiment", fake_run)
     casim_app.members.set(2000)
+    casim_app.choose("remittance_shock")
+    casim_app.compare_with.set("middle_corridor")  # the scenario compared with runs on the same, bounded members
     try:
         with pytest.raises(Stop):
             casim_app.run()
     finally:
         casim_app.members.set(40)
-    assert seen["members"] == casim_app.MEMBERS[1] == 200
+        casim_app.compare_with.set(casim_app.NO_COMPARISON)
+    assert seen["members"] == [casim_app.MEMBERS[1]] * 2 and casim_app.MEMBERS[1] == 200
 
 
 @pytest.mark.parametrize(

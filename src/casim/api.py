@@ -169,6 +169,8 @@ def dataset_attrs(specs: Sequence[RunSpec], seed: int, members: int) -> dict[str
         "start": str(first.start),
         "members": int(members),
         "sample_ranges": int(first.sample_ranges),
+        # quarters in which the last case's events act: first, last, first, last, ... (figures shade them)
+        "event_quarters": [q for span in last.event_windows() for q in span],
     }
 
 

@@ -10,7 +10,12 @@ localhost. The levers act on the scenario's events:
 * **members** sets the ensemble size (more members: smoother bands, slower runs).
 
 Each run simulates the modified scenario and its baseline on the same members and seed,
-and redraws each state's alignment (scenario against baseline) and the key numbers.
+and draws the chosen state's alignment (scenario against baseline) beside its change
+versus the baseline, with the quarters in which the events act shaded, and the key
+numbers. The state shown first is the one the scenario's events target. A second scenario
+("compare with", run as written on the same members) puts the two changes side by side on
+one scale. Changing the scenario clears the result; "Download report" writes the printable
+report (:mod:`casim.report`) of the current run.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from casim.errors import CasimError
 from casim.experiment import run_experiment
 from casim.library import first_sentence, scenario_dir
 from casim.names import POLES, STATES
-from casim.plots import footer, plot_alignment
+from casim.plots import EVENT_KEY, event_spans, footer, plot_alignment, plot_difference
 from casim.results import NEGLIGIBLE, peak_quarter
 from casim.scenario import Scenario, load_scenario
 
@@ -103,24 +108,94 @@ def with_levers(scenario: Scenario, size: float, delay: int, members: int) -> Sc
     )
 
 
+NO_COMPARISON = "(none)"
+
+
 @dataclass
 class Result:
-    """A finished run: the paired ensemble and the levers it used."""
+    """A finished run: the paired ensembles (the levered scenario first, then any comparison),
+    the scenario they belong to, and the levers used."""
 
-    paired: xr.Dataset
+    scenario: str
+    runs: dict[str, xr.Dataset]
     label: str
+    levers: Levers | None = None
+
+    @property
+    def paired(self) -> xr.Dataset:
+        return next(iter(self.runs.values()))
 
 
 def alignment_figure(paired: xr.Dataset, state: str, title: str):
-    """One state's alignment toward each pole, scenario (solid, 90 % band) against baseline (dashed)."""
-    fig, ax = plt.subplots(figsize=(9, 5))
-    plot_alignment(paired, state, ax)
-    ax.set_title(f"{state}: {title}")
-    ax.set_xlabel("year")
-    ax.legend(ncol=3, fontsize=8, loc="upper right")
-    footer(fig, paired, "solid: scenario (median, 90 % band); dashed: baseline")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    """One state's alignment toward each pole (scenario solid with its 90 % band, baseline dashed)
+    beside its change versus the baseline, member by member; the events' quarters are shaded."""
+    fig, (levels, change) = plt.subplots(1, 2, figsize=(13, 5))
+    plot_alignment(paired, state, levels)
+    levels.set_title(f"{state}: {title}", fontsize=10)
+    plot_difference(paired, state, change)
+    change.set_title(f"{state}: change versus the baseline (median, 50 % and 90 % of members)", fontsize=10)
+    for ax in (levels, change):
+        ax.set_xlabel("year")
+    handles, labels = levels.get_legend_handles_labels()
+    if event_spans(paired):
+        handles, labels = [*handles, EVENT_KEY[0]], [*labels, EVENT_KEY[1]]
+    fig.legend(handles, labels, loc="lower center", ncol=7, fontsize=9, frameon=False, bbox_to_anchor=(0.5, 0.05))
+    footer(fig, paired, "left: solid scenario (median, 90 % band), dashed baseline; right: scenario minus baseline")
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     return fig
+
+
+def comparison_figure(runs: dict[str, xr.Dataset], state: str):
+    """The change versus the baseline in ``state``'s alignment under each scenario, side by side on
+    one scale (same members, same random numbers, same baseline)."""
+    fig, axes = plt.subplots(1, len(runs), figsize=(6.5 * len(runs), 5), sharey=True, squeeze=False)
+    for ax, (name, paired) in zip(axes[0], runs.items(), strict=True):
+        plot_difference(paired, state, ax)
+        ax.set_title(f"{state}: {name}", fontsize=10)
+        ax.set_xlabel("year")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(
+        [*handles, EVENT_KEY[0]],
+        [*labels, EVENT_KEY[1]],
+        loc="lower center",
+        ncol=7,
+        fontsize=9,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.05),
+    )
+    first = next(iter(runs.values()))
+    footer(
+        fig,
+        first,
+        "change versus the baseline: median, 50 % and 90 % of members; one scale for both",
+        scenario=" vs ".join(runs),
+    )
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    return fig
+
+
+def report_html(result: Result) -> bytes:
+    """The printable report of a run, as ``casim run --report`` writes it (re-run with the same
+    levers, members and seed, so its numbers are the ones on screen)."""
+    import tempfile
+    from pathlib import Path
+
+    from casim.report import REPORT_FILE, write_report_into
+    from casim.results_folder import execute
+
+    levers = result.levers
+    if levers is None:
+        raise ValueError("no run to report")
+    scenario = with_levers(scenarios[levers.scenario], levers.size, levers.delay, levers.members)
+    with tempfile.TemporaryDirectory(prefix="casim-app-report-") as tmp:
+        folder = execute(
+            scenario,
+            out=Path(tmp) / "run",
+            extra=write_report_into,
+            executor="serial",
+            command=f"casim app: {result.label}",
+        )
+        return (folder.folder / REPORT_FILE).read_bytes()
 
 
 def key_numbers(paired: xr.Dataset, state: str) -> str:
@@ -134,18 +209,19 @@ def key_numbers(paired: xr.Dataset, state: str) -> str:
     median = diff.median("member")
     peak = int(peak_quarter(diff, over=("pole",)))
     labels = [str(v) for v in paired["label"].values]
+    at_end = peak != len(labels) - 1  # a separate column only if the peak is before the end
     head = (
-        f"<tr><th>toward</th><th>change at {labels[peak]}</th><th>change at {labels[-1]}</th>"
-        "<th>members where it falls</th></tr>"
+        f"<tr><th>toward</th><th>change at {labels[peak]}</th>"
+        + (f"<th>change at {labels[-1]}</th>" if at_end else "")
+        + "<th>members where it falls</th></tr>"
     )
     rows = []
     for pole in POLES:
         at_peak = float(median.sel(pole=pole).isel(quarter=peak))
-        at_end = float(median.sel(pole=pole).isel(quarter=-1))
+        last = float(median.sel(pole=pole).isel(quarter=-1))
         falls = float((diff.sel(pole=pole).isel(quarter=peak) < -NEGLIGIBLE).mean())
-        rows.append(
-            f"<tr><td>{html.escape(pole)}</td><td>{at_peak:+.3f}</td><td>{at_end:+.3f}</td><td>{falls:.0%}</td></tr>"
-        )
+        end_cell = f"<td>{last:+.3f}</td>" if at_end else ""
+        rows.append(f"<tr><td>{html.escape(pole)}</td><td>{at_peak:+.3f}</td>{end_cell}<td>{falls:.0%}</td></tr>")
     gdp = paired.gdp_index.sel(state=state).isel(quarter=peak)
     change = float(((gdp.sel(case="scenario") - gdp.sel(case="baseline")) * 100).median("member"))
     return (
@@ -171,7 +247,8 @@ chosen = solara.reactive(initial if initial in scenarios else chosen_default())
 size = solara.reactive(1.0)
 delay = solara.reactive(0)
 members = solara.reactive(40)
-state = solara.reactive("Tajikistan")
+state = solara.reactive(scenarios[chosen.value].main_state() or "Tajikistan")
+compare_with = solara.reactive(NO_COMPARISON)
 result: solara.Reactive[Result | None] = solara.reactive(None)
 runs = solara.reactive(0)
 
@@ -209,13 +286,31 @@ class Levers:
 
 
 def run() -> None:
-    """Simulate the scenario with the current levers (bounded on the server) and store the result."""
+    """Simulate the scenario with the current levers (bounded on the server), and the scenario to
+    compare with as written, on the same members and seed; store the result."""
     levers = Levers.checked(chosen.value, size.value, delay.value, members.value)
     scenario = with_levers(scenarios[levers.scenario], levers.size, levers.delay, levers.members)
-    paired = run_experiment(scenario, executor="serial").paired
+    other = compare_with.value
+    cases = [scenario]
+    if isinstance(other, str) and other in scenarios and other != levers.scenario:
+        base = scenarios[other]
+        cases.append(
+            base.model_copy(update={"members": levers.members, "horizon": scenario.horizon, "start": scenario.start})
+        )
+    experiment = run_experiment(cases, executor="serial", seed=scenario.seed)
     label = f"{levers.scenario}, size {levers.size:.1f}, delay {levers.delay} quarters, {levers.members} members"
-    result.set(Result(paired.load(), label))
-    runs.set(runs.value + 1)
+    done = Result(levers.scenario, {name: experiment.pair(name).load() for name in experiment.names}, label, levers)
+    if chosen.value == levers.scenario:  # the class may have switched scenarios meanwhile: drop a stale run
+        result.set(done)
+        runs.set(runs.value + 1)
+
+
+def choose(name: str) -> None:
+    """Switch scenario: clear the result and show the state its events target."""
+    chosen.set(name)
+    result.set(None)
+    if name in scenarios:
+        state.set(scenarios[name].main_state() or state.value)
 
 
 @solara.lab.task
@@ -232,21 +327,30 @@ def Page():
     shown = state.value if state.value in STATES else STATES[0]  # a client may send anything
     with solara.Sidebar():
         _html("<h2>casim</h2><p>Scenario engine for Central Asia's geopolitics</p>")
-        solara.Select("Scenario", values=list(scenarios), value=chosen)
+        solara.Select("Scenario", values=list(scenarios), value=chosen.value, on_value=choose)
         solara.SliderFloat(
             f"Size of the intervention: {size.value:.1f}×", value=size, min=SIZE[0], max=SIZE[1], step=0.1
         )
         solara.SliderInt(f"Delay: {delay.value} quarters", value=delay, min=DELAY[0], max=DELAY[1])
         solara.SliderInt(f"Members: {members.value}", value=members, min=MEMBERS[0], max=MEMBERS[1], step=10)
         solara.Select("State to show", values=list(STATES), value=state)
+        solara.Select("Compare with", values=[NO_COMPARISON, *scenarios], value=compare_with)
         solara.Button("Run", on_click=run_in_background, color="primary", disabled=run_in_background.pending)
         solara.ProgressLinear(run_in_background.pending)
+        current = result.value
+        if current is not None and current.scenario == scenario.name and current.levers is not None:
+            solara.FileDownload(
+                lambda: report_html(current),
+                filename=f"{current.scenario}-report.html",
+                label="Download report",
+                mime_type="text/html",
+            )
     with solara.Column():
         _html(f"<h3>{html.escape(scenario.name)}</h3><p>{html.escape(first_sentence(scenario.description, 400))}</p>")
         if run_in_background.error:
             solara.Error(f"The run failed: {run_in_background.exception}")
         current = result.value
-        if current is None:
+        if current is None or current.scenario != scenario.name:  # never a result under another title
             solara.Info("Move the levers on the left, then press Run.")
         else:
             _html(f"<p><b>Run {runs.value}:</b> {html.escape(current.label)}</p>")
@@ -254,3 +358,10 @@ def Page():
             solara.FigureMatplotlib(fig, format="png")
             plt.close(fig)
             _html(key_numbers(current.paired, shown))
+            if len(current.runs) > 1:
+                _html(f"<h4>Side by side: {' and '.join(html.escape(n) for n in current.runs)}</h4>")
+                fig = comparison_figure(current.runs, shown)
+                solara.FigureMatplotlib(fig, format="png")
+                plt.close(fig)
+                other = list(current.runs)[1]
+                _html(f"<p><b>{html.escape(other)}</b> (as written):</p>" + key_numbers(current.runs[other], shown))

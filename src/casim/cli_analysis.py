@@ -98,7 +98,7 @@ def compare(
             table.to_csv(temp / "compare_changes.csv", index=False, float_format="%.6g")
             files = ["compare_changes.csv"]
             if plots:
-                from casim.plots import save_comparison_figures
+                from casim.plots_compare import save_comparison_figures
 
                 files += save_comparison_figures(comp, temp)
             timings["total"] = time.perf_counter() - start
@@ -169,7 +169,7 @@ def explain(
             expl.tidy().to_csv(temp / "contributions.csv", index=False, float_format="%.6g")
             files = ["contributions.csv"]
             if plots:
-                from casim.plots import save_explanation_figures
+                from casim.plots_compare import save_explanation_figures
 
                 files += save_explanation_figures(expl, temp, states, chosen)
             manifest = build_manifest(

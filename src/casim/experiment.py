@@ -108,6 +108,7 @@ class Experiment:
                 "title": f"casim run: {name} and its baseline",
                 "scenario": name,
                 "description": self.scenarios[name].description.strip(),
+                "event_quarters": [q for span in self.specs[name].event_windows() for q in span],
             }
         )
         return paired

@@ -20,6 +20,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from casim.names import POLES, STATES
 from casim.results import difference
@@ -34,6 +35,8 @@ POLE_COLOURS = {
 }
 STATE_COLOURS = dict(zip(STATES, ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"], strict=True))
 CASE_STYLES = {"baseline": "--", "scenario": "-"}
+#: Colour of the shading that marks when a scenario's events act.
+EVENT_SHADE = "#f3e3b5"
 
 
 def _ax(ax: Axes | None) -> Axes:
@@ -63,6 +66,40 @@ def footer(
     fig.text(0.5, 0.005, "\n".join(textwrap.wrap(text, width)), ha="center", va="bottom", fontsize=8, color="#444444")
 
 
+def event_spans(ds: xr.Dataset | xr.DataArray) -> list[tuple[float, float]]:
+    """When the events of a run act, in the ``year`` units of its x axes: from the start of each
+    window's first quarter to the end of its last (read from the ``event_quarters`` attribute)."""
+    flat = np.atleast_1d(np.asarray(ds.attrs.get("event_quarters", []), dtype=int)).ravel()
+    years = np.asarray(ds["year"].values, dtype=float)
+    spans = []
+    for first, last in zip(flat[0::2], flat[1::2], strict=True):
+        if 1 <= first <= last < len(years):
+            spans.append((float(years[first - 1]), float(years[last])))
+    return spans
+
+
+def shade_events(
+    ax: Axes, spans: Sequence[tuple[float, float]], colour: str = EVENT_SHADE, alpha: float = 0.55
+) -> Axes:
+    """Shade the quarters in which events act (behind everything else)."""
+    for x0, x1 in spans:
+        ax.axvspan(x0, x1, color=colour, alpha=alpha, linewidth=0, zorder=0)
+    return ax
+
+
+#: Legend entry for the shading of :func:`shade_events`.
+EVENT_KEY = (Patch(color=EVENT_SHADE, alpha=0.55), "events act")
+
+
+def year_ticks(ax: Axes, x: np.ndarray, most: int = 6) -> Axes:
+    """Whole years as x ticks, at most ``most`` of them (readable in narrow panels)."""
+    first, last = int(np.ceil(x[0])), int(np.floor(x[-1]))
+    step = max(1, int(np.ceil((last - first + 1) / most)))
+    ticks = list(range(first, last + 1, step))
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    return ax
+
+
 def band(
     ax: Axes,
     x: np.ndarray,
@@ -82,10 +119,15 @@ def band(
     return ax
 
 
-def plot_alignment(paired: xr.Dataset, state: str, ax: Axes | None = None, poles: Sequence[str] = POLES) -> Axes:
-    """Alignment of ``state`` toward each pole: scenario (solid, with band) and baseline (dashed)."""
+def plot_alignment(
+    paired: xr.Dataset, state: str, ax: Axes | None = None, poles: Sequence[str] = POLES, shade: bool = True
+) -> Axes:
+    """Alignment of ``state`` toward each pole: scenario (solid, with band) and baseline (dashed);
+    the quarters in which the scenario's events act are shaded."""
     ax = _ax(ax)
     x = paired["year"].values
+    if shade:
+        shade_events(ax, event_spans(paired))
     for pole in poles:
         colour = POLE_COLOURS[pole]
         band(ax, x, paired.alignment.sel(case="scenario", state=state, pole=pole), colour, "-", pole)
@@ -95,13 +137,19 @@ def plot_alignment(paired: xr.Dataset, state: str, ax: Axes | None = None, poles
     ax.set_ylabel("alignment (share)")
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
+    year_ticks(ax, x)
     return ax
 
 
-def plot_difference(paired: xr.Dataset, state: str, ax: Axes | None = None, poles: Sequence[str] = POLES) -> Axes:
-    """Scenario minus baseline in ``state``'s alignment, member by member: median, 50 % and 90 % bands."""
+def plot_difference(
+    paired: xr.Dataset, state: str, ax: Axes | None = None, poles: Sequence[str] = POLES, shade: bool = True
+) -> Axes:
+    """Scenario minus baseline in ``state``'s alignment, member by member: median, 50 % and 90 % bands;
+    the quarters in which the scenario's events act are shaded."""
     ax = _ax(ax)
     x = paired["year"].values
+    if shade:
+        shade_events(ax, event_spans(paired))
     diff = difference(paired[["alignment"]]).alignment
     for pole in poles:
         band(ax, x, diff.sel(state=state, pole=pole), POLE_COLOURS[pole], "-", pole, inner=True, alpha=0.12)
@@ -109,6 +157,7 @@ def plot_difference(paired: xr.Dataset, state: str, ax: Axes | None = None, pole
     ax.set_title(state)
     ax.set_ylabel("change in alignment (share)")
     ax.grid(alpha=0.3)
+    year_ticks(ax, x)
     return ax
 
 
@@ -119,17 +168,44 @@ def plot_state_variable(
     scale: float = 1.0,
     ylabel: str | None = None,
     states: Sequence[str] = STATES,
+    bands: bool = True,
 ) -> Axes:
-    """A per-state variable for every state: scenario solid with band, baseline dashed."""
+    """A per-state variable for every state: scenario solid (with its band if ``bands``), baseline dashed."""
     ax = _ax(ax)
     x = paired["year"].values
     for state in states:
         colour = STATE_COLOURS[state]
-        band(ax, x, paired[variable].sel(case="scenario", state=state) * scale, colour, "-", state, alpha=0.12)
+        scenario = paired[variable].sel(case="scenario", state=state) * scale
+        if bands:
+            band(ax, x, scenario, colour, "-", state, alpha=0.12)
+        else:
+            ax.plot(x, scenario.median("member"), "-", color=colour, label=state, linewidth=1.8)
         median = paired[variable].sel(case="baseline", state=state).median("member") * scale
         ax.plot(x, median, "--", color=colour, linewidth=1.1)
-    ax.set_ylabel(ylabel or f"{variable} ({paired[variable].attrs.get('units', '')})")
+    ax.set_ylabel(ylabel or f"{variable} ({paired[variable].attrs.get('comment', '')})")
     ax.grid(alpha=0.3)
+    year_ticks(ax, x)
+    return ax
+
+
+def plot_state_change(
+    paired: xr.Dataset,
+    variable: str,
+    ax: Axes | None = None,
+    scale: float = 1.0,
+    ylabel: str | None = None,
+    states: Sequence[str] = STATES,
+) -> Axes:
+    """Scenario minus baseline of a per-state variable, member by member: median and 90 % band per state."""
+    ax = _ax(ax)
+    x = paired["year"].values
+    diff = (paired[variable].sel(case="scenario") - paired[variable].sel(case="baseline")) * scale
+    for state in states:
+        band(ax, x, diff.sel(state=state), STATE_COLOURS[state], "-", state, alpha=0.1)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel(ylabel or f"change in {variable}")
+    ax.grid(alpha=0.3)
+    year_ticks(ax, x)
     return ax
 
 
@@ -140,52 +216,113 @@ def _corner(rcn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return c + 0.5 * e, e * np.sqrt(3) / 2
 
 
-def plot_ternary(paired: xr.Dataset, ax: Axes | None = None, states: Sequence[str] = STATES) -> Axes:
-    """Each state's path between Russia, China and the EU (their shares renormalised to 1)."""
-    ax = _ax(ax)
-    corners = np.array([[0, 0], [1, 0], [0.5, np.sqrt(3) / 2], [0, 0]])
-    ax.plot(corners[:, 0], corners[:, 1], color="black", linewidth=1)
-    for fraction in (0.25, 0.5, 0.75):  # light grid
-        for k in range(3):
+TRIANGLE = np.array([[0, 0], [1, 0], [0.5, np.sqrt(3) / 2], [0, 0]])
+
+
+def _ternary_grid(ax: Axes, step: float) -> None:
+    """Lines of constant share of each power, every ``step``, in the power's colour."""
+    ax.plot(TRIANGLE[:, 0], TRIANGLE[:, 1], color="black", linewidth=1)
+    for fraction in np.arange(step, 1, step):
+        for k, power in enumerate(("Russia", "China", "EU")):
             pts = np.zeros((2, 3))
             pts[:, k] = fraction
             pts[0, (k + 1) % 3] = 1 - fraction
             pts[1, (k + 2) % 3] = 1 - fraction
             gx, gy = _corner(pts)
-            ax.plot(gx, gy, color="#dddddd", linewidth=0.6, zorder=0)
-    for label, (x, y), align in (
-        ("Russia", (0, 0), "right"),
-        ("China", (1, 0), "left"),
-        ("EU", (0.5, np.sqrt(3) / 2), "center"),
-    ):
-        ax.text(
-            x + (-0.02 if align == "right" else 0.02 if align == "left" else 0),
-            y + (0.03 if label == "EU" else -0.04),
-            label,
-            ha=align,
-            fontsize=10,
-            color=POLE_COLOURS[label],
-            fontweight="bold",
-        )
+            ax.plot(gx, gy, color=POLE_COLOURS[power], alpha=0.18, linewidth=0.7, zorder=0)
+
+
+def plot_ternary(paired: xr.Dataset, ax: Axes | None = None, states: Sequence[str] = STATES) -> Axes:
+    """Each state's path between Russia, China and the EU (their shares renormalised to 1), zoomed
+    on where the states are: median paths (scenario solid with a dot each year, baseline dashed),
+    an arrow at the end, and each member's end point (the spread of the ensemble)."""
+    ax = _ax(ax)
+    points = []
     for state in states:
         colour = STATE_COLOURS[state]
+        shares = paired.alignment.sel(state=state, pole=["Russia", "China", "EU"])
+        ends = _corner(shares.sel(case="scenario").isel(quarter=-1).values)
+        ax.scatter(*ends, s=7, color=colour, alpha=0.25, linewidths=0, zorder=1)
+        points.append(np.column_stack(ends))
         for case in ("baseline", "scenario"):
-            med = paired.alignment.sel(case=case, state=state, pole=["Russia", "China", "EU"]).median("member").values
-            x, y = _corner(med)
-            ax.plot(x, y, CASE_STYLES[case], color=colour, linewidth=1.6 if case == "scenario" else 1.0)
-            if case == "scenario":
-                ax.plot(x[0], y[0], "o", color=colour, markersize=4)
-                ax.annotate(
-                    "",
-                    xy=(x[-1], y[-1]),
-                    xytext=(x[-2], y[-2]),
-                    arrowprops={"arrowstyle": "->", "color": colour, "lw": 1.6},
-                )
-                ax.text(x[0], y[0] + 0.02, state, fontsize=8, color=colour, ha="center")
+            x, y = _corner(shares.sel(case=case).median("member").values)
+            points.append(np.column_stack([x, y]))
+            if case == "baseline":
+                ax.plot(x, y, "--", color=colour, linewidth=1.2, alpha=0.8, zorder=2)
+                continue
+            ax.plot(x, y, "-", color=colour, linewidth=2.2, zorder=3)
+            ax.plot(x[::4], y[::4], "o", color=colour, markersize=3.5, zorder=3)
+            ax.plot(x[0], y[0], "o", color="white", markeredgecolor=colour, markersize=7, zorder=4)
+            back = max(0, len(x) - 5)
+            ax.annotate(
+                "",
+                xy=(x[-1], y[-1]),
+                xytext=(x[back], y[back]),
+                arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 2.2, "mutation_scale": 16},
+                zorder=4,
+            )
+            ax.annotate(
+                state,
+                (x[0], y[0]),
+                xytext=(0, 9),
+                textcoords="offset points",
+                fontsize=9,
+                color=colour,
+                ha="center",
+                fontweight="bold",
+            )
+    allpts = np.vstack(points)
+    low, high = np.nanpercentile(allpts, 1, axis=0), np.nanpercentile(allpts, 99, axis=0)
+    span = max(float((high - low).max()), 0.08)
+    centre = (low + high) / 2
+    ax.set_xlim(centre[0] - 0.6 * span, centre[0] + 0.6 * span)
+    ax.set_ylim(centre[1] - 0.6 * span, centre[1] + 0.6 * span)
+    _ternary_grid(ax, 0.05 if span < 0.3 else 0.1)
     ax.set_aspect("equal")
-    ax.set_xlim(-0.12, 1.12)
-    ax.set_ylim(-0.1, 0.95)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ax.spines.values():
+        side.set_color("#999999")
+    # directions toward each power (the corners lie outside the zoomed view), on the frame
+    for power, text, (x, y), ha in (
+        ("Russia", "\u2199 toward Russia", (0.0, -0.035), "left"),
+        ("China", "toward China \u2198", (1.0, -0.035), "right"),
+        ("EU", "\u2191 toward the EU", (0.5, 1.015), "center"),
+    ):
+        ax.text(
+            x,
+            y,
+            text,
+            transform=ax.transAxes,
+            ha=ha,
+            va="top" if y < 0 else "bottom",
+            fontsize=10,
+            fontweight="bold",
+            color=POLE_COLOURS[power],
+        )
+    return ax
+
+
+def ternary_overview(ax: Axes, view: Axes) -> Axes:
+    """The whole triangle with the part ``view`` shows marked (for a zoomed :func:`plot_ternary`)."""
+    ax.plot(TRIANGLE[:, 0], TRIANGLE[:, 1], color="black", linewidth=0.8)
+    (x0, x1), (y0, y1) = view.get_xlim(), view.get_ylim()
+    ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="#c0392b", linewidth=1.2))
+    for label, (cx, cy), va in zip(("Russia", "China", "EU"), TRIANGLE[:3], ("top", "top", "bottom"), strict=True):
+        ax.text(
+            cx,
+            cy + (0.04 if va == "bottom" else -0.04),
+            label,
+            fontsize=8,
+            ha="center",
+            va=va,
+            color=POLE_COLOURS[label],
+        )
+    ax.set_xlim(-0.15, 1.15)
+    ax.set_ylim(-0.15, 1.0)
+    ax.set_aspect("equal")
     ax.axis("off")
+    ax.set_title("where: the whole triangle", fontsize=8)
     return ax
 
 
@@ -222,13 +359,17 @@ def _grid(title: str) -> tuple[Figure, np.ndarray]:
     return fig, axes.ravel()
 
 
+def _events(paired: xr.Dataset) -> tuple:
+    return (EVENT_KEY,) if event_spans(paired) else ()
+
+
 def alignment_figure(paired: xr.Dataset) -> Figure:
     """Alignment of each state toward each power and autonomy, scenario against baseline."""
     fig, axes = _grid(f"Alignment toward each power: {paired.attrs.get('scenario', '')} vs baseline")
     for ax, state in zip(axes, STATES, strict=False):
         plot_alignment(paired, state, ax)
     _regional_panel(paired, axes[5])
-    _legend_below(fig, axes[0], ncol=8, extra=CASE_KEYS)
+    _legend_below(fig, axes[0], ncol=9, extra=(*CASE_KEYS, *_events(paired)))
     footer(fig, paired)
     fig.tight_layout(rect=(0, 0.07, 1, 0.96))
     return fig
@@ -236,18 +377,30 @@ def alignment_figure(paired: xr.Dataset) -> Figure:
 
 def _regional_panel(paired: xr.Dataset, ax: Axes) -> None:
     """Sixth panel: hedging index per state (1 = even spread over all poles)."""
-    plot_state_variable(paired, "hedging", ax, ylabel="hedging index (0-1)")
-    ax.set_title("Hedging (normalised entropy of alignment)")
+    shade_events(ax, event_spans(paired))
+    plot_state_variable(paired, "hedging", ax, ylabel="hedging index (0-1)", bands=False)
+    ax.set_title("Hedging (normalised entropy of alignment; medians)")
     ax.legend(fontsize=7, loc="lower left")
 
 
+def _shared_limits(axes: Sequence[Axes]) -> tuple[float, float]:
+    """One y range that holds every panel's data (their own autoscaled limits)."""
+    lows, highs = zip(*(ax.get_ylim() for ax in axes), strict=True)
+    return min(lows), max(highs)
+
+
 def difference_figure(paired: xr.Dataset) -> Figure:
-    """Change of alignment versus the baseline (member by member) with 50 % and 90 % bands."""
+    """Change of alignment versus the baseline (member by member) with 50 % and 90 % bands, on one
+    scale for all five states, so the panels compare at a glance."""
     fig, axes = _grid(f"Change in alignment versus baseline: {paired.attrs.get('scenario', '')}")
     for ax, state in zip(axes, STATES, strict=False):
         plot_difference(paired, state, ax)
+    low, high = _shared_limits(axes[:5])
+    for ax in axes[:5]:
+        ax.set_ylim(low, high)
     ax = axes[5]
     x = paired["year"].values
+    shade_events(ax, event_spans(paired))
     diff = difference(paired[["soft_power"]]).soft_power
     for pole in POLES[:-1]:
         band(ax, x, diff.sel(power=pole), POLE_COLOURS[pole], "-", pole, inner=True, alpha=0.12)
@@ -255,43 +408,71 @@ def difference_figure(paired: xr.Dataset) -> Figure:
     ax.set_title("Change in soft power (regional favourability)")
     ax.set_ylabel("change in favourability (0-1)")
     ax.grid(alpha=0.3)
-    _legend_below(fig, axes[0], ncol=6)
-    footer(fig, paired, "lines: median difference; bands: 50 % and 90 % of members")
+    year_ticks(ax, x)
+    _legend_below(fig, axes[0], ncol=7, extra=_events(paired))
+    footer(
+        fig,
+        paired,
+        "lines: median difference; bands: 50 % and 90 % of members; the five state panels share one scale",
+    )
     fig.tight_layout(rect=(0, 0.07, 1, 0.96))
     return fig
 
 
+ECONOMY = (
+    ("gdp_index", 1.0, "GDP", "real GDP index (start = 1)", "change in GDP index"),
+    ("remittances", 100.0, "Remittances", "remittances (% of GDP)", "change (points of GDP)"),
+    ("regime_stability", 1.0, "Regime stability", "regime stability (0-1)", "change in stability"),
+)
+
+
 def economy_figure(paired: xr.Dataset) -> Figure:
-    """GDP index, remittances and regime stability per state, scenario against baseline."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 5), sharex=True)
+    """GDP, remittances and regime stability per state: levels (medians, scenario against baseline)
+    on top, the member-by-member change versus the baseline with its 90 % band below."""
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), sharex=True)
     fig.suptitle(
         f"Economy and stability: {paired.attrs.get('scenario', '')} vs baseline", fontsize=14, fontweight="bold"
     )
-    plot_state_variable(paired, "gdp_index", axes[0], ylabel="real GDP index (start = 1)")
-    axes[0].set_title("GDP")
-    plot_state_variable(paired, "remittances", axes[1], scale=100, ylabel="remittances (% of GDP)")
-    axes[1].set_title("Remittances")
-    plot_state_variable(paired, "regime_stability", axes[2], ylabel="regime stability (0-1)")
-    axes[2].set_title("Regime stability")
-    for ax in axes:
-        ax.set_xlabel("year")
-    _legend_below(fig, axes[0], ncol=7, extra=CASE_KEYS)
+    spans = event_spans(paired)
+    for c, (variable, scale, title, level, change) in enumerate(ECONOMY):
+        top, bottom = axes[0, c], axes[1, c]
+        shade_events(top, spans)
+        plot_state_variable(paired, variable, top, scale=scale, ylabel=level, bands=False)
+        top.set_title(f"{title} (medians)")
+        shade_events(bottom, spans)
+        plot_state_change(paired, variable, bottom, scale=scale, ylabel=change)
+        bottom.set_title(f"{title}: change versus baseline")
+        bottom.set_xlabel("year")
+    keys = (
+        (Line2D([], [], color="black", linestyle="-"), "scenario (median)"),
+        (Line2D([], [], color="black", linestyle="--"), "baseline (median)"),
+        (Patch(color="#777777", alpha=0.2), "90 % of members (change)"),
+        *_events(paired),
+    )
+    _legend_below(fig, axes[0, 0], ncol=9, extra=keys)
     footer(fig, paired)
-    fig.tight_layout(rect=(0, 0.1, 1, 0.94))
+    fig.tight_layout(rect=(0, 0.07, 1, 0.95))
     return fig
 
 
 def ternary_figure(paired: xr.Dataset) -> Figure:
-    """The path of each state between Russia, China and the EU."""
-    fig, ax = plt.subplots(figsize=(8, 7.5))
+    """The path of each state between Russia, China and the EU (zoomed, with an overview)."""
+    fig = plt.figure(figsize=(10, 8.6))
     fig.suptitle(
         f"Between Russia, China and the EU: {paired.attrs.get('scenario', '')}", fontsize=14, fontweight="bold"
     )
+    ax = fig.add_axes((0.05, 0.19, 0.7, 0.72))
     plot_ternary(paired, ax)
-    states = tuple((Line2D([], [], color=STATE_COLOURS[s]), s) for s in STATES)
-    _legend_below(fig, None, ncol=4, extra=(*states, *CASE_KEYS))
-    footer(fig, paired, "medians; shares of the three powers renormalised to 1; dot = start, arrow = end")
-    fig.tight_layout(rect=(0, 0.08, 1, 0.95))
+    ternary_overview(fig.add_axes((0.78, 0.68, 0.2, 0.2)), ax)
+    states = tuple((Line2D([], [], color=STATE_COLOURS[s], linewidth=2.2), s) for s in STATES)
+    keys = (
+        (Line2D([], [], color="black", linewidth=2.2, marker="o", markersize=3.5), "scenario (median; dot each year)"),
+        (Line2D([], [], color="black", linestyle="--"), "baseline (median)"),
+        (Line2D([], [], color="black", marker="o", linestyle="", alpha=0.3, markersize=4), "members at the end"),
+        (Line2D([], [], color="white", marker="o", markeredgecolor="black", linestyle=""), "start"),
+    )
+    _legend_below(fig, None, ncol=3, extra=(*states, *keys), y=0.035)
+    footer(fig, paired, "shares of the three powers renormalised to 1; zoomed on the states (top right: where)")
     return fig
 
 
@@ -310,187 +491,6 @@ def save_figures(paired: xr.Dataset, folder, dpi: int = 110) -> list[str]:
     written = []
     for name, make in FIGURES.items():
         fig = make(paired)
-        fig.savefig(Path(folder) / name, dpi=dpi)
-        plt.close(fig)
-        written.append(name)
-    return written
-
-
-# --------------------------------------------------------------------------- comparisons
-
-SCENARIO_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-
-
-def _colour(k: int) -> str:
-    return SCENARIO_COLOURS[k % len(SCENARIO_COLOURS)]
-
-
-def plot_compare(comp, state: str, pole: str, ax: Axes | None = None) -> Axes:
-    """Alignment of ``state`` toward ``pole``: each scenario (median, 90 % band) and the baseline."""
-    ax = _ax(ax)
-    x = comp.baseline["year"].values
-    ax.plot(
-        x,
-        comp.baseline.alignment.sel(state=state, pole=pole).median("member"),
-        "--",
-        color="black",
-        linewidth=1.4,
-        label="baseline",
-    )
-    for k, (name, paired) in enumerate(comp.runs.items()):
-        band(ax, x, paired.alignment.sel(case="scenario", state=state, pole=pole), _colour(k), "-", name, alpha=0.12)
-    ax.set_title(f"toward {pole}")
-    ax.set_ylabel("alignment (share)")
-    ax.grid(alpha=0.3)
-    return ax
-
-
-def compare_state_figure(comp, state: str) -> Figure:
-    """One state's alignment toward each pole under every scenario, against the baseline."""
-    fig, axes = plt.subplots(2, 3, figsize=(14, 8), sharex=True)
-    fig.suptitle(
-        f"{state}: alignment under {len(comp.names)} scenario(s) and the baseline", fontsize=14, fontweight="bold"
-    )
-    for ax, pole in zip(axes.ravel(), POLES, strict=True):
-        plot_compare(comp, state, pole, ax)
-    _legend_below(fig, axes[0, 0])
-    _compare_footer(fig, comp, "lines: medians; bands: 90 % of members; baseline dashed")
-    fig.tight_layout(rect=(0, 0.07, 1, 0.95))
-    return fig
-
-
-def _compare_footer(fig: Figure, comp, note: str) -> None:
-    members = comp.runs[comp.names[0]].sizes["member"]
-    footer(fig, note=note, scenario=", ".join(comp.names), members=members, seed=comp.seed)
-
-
-def compare_difference_figure(comp) -> Figure:
-    """Change versus the baseline (member by member) for every state, pole and scenario."""
-    fig, axes = plt.subplots(len(STATES), len(POLES), figsize=(20, 16), sharex=True)
-    fig.suptitle("Change in alignment versus the baseline", fontsize=15, fontweight="bold")
-    x = comp.baseline["year"].values
-    for r, state in enumerate(STATES):
-        for c, pole in enumerate(POLES):
-            ax = axes[r, c]
-            for k, (name, paired) in enumerate(comp.runs.items()):
-                diff = paired.alignment.sel(state=state, pole=pole)
-                band(
-                    ax,
-                    x,
-                    diff.sel(case="scenario") - diff.sel(case="baseline"),
-                    _colour(k),
-                    "-",
-                    name,
-                    inner=True,
-                    alpha=0.1,
-                )
-            ax.axhline(0, color="black", linewidth=0.7)
-            ax.grid(alpha=0.3)
-            if r == 0:
-                ax.set_title(f"toward {pole}")
-            if c == 0:
-                ax.set_ylabel(f"{state}\nchange (share)")
-    _legend_below(fig, axes[0, 0], fontsize=10, y=0.02)
-    _compare_footer(fig, comp, "lines: median difference; bands: 50 % and 90 % of members")
-    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
-    return fig
-
-
-def save_comparison_figures(comp, folder, dpi: int = 100) -> list[str]:
-    """Write one figure per state and the grid of differences; returns the file names."""
-    from pathlib import Path
-
-    written = []
-    figures = [(f"compare_{state.lower()}.png", lambda s=state: compare_state_figure(comp, s)) for state in STATES]
-    figures.append(("compare_difference.png", lambda: compare_difference_figure(comp)))
-    for name, make in figures:
-        fig = make()
-        fig.savefig(Path(folder) / name, dpi=dpi)
-        plt.close(fig)
-        written.append(name)
-    return written
-
-
-# --------------------------------------------------------------------------- explanations
-
-
-def _player_colours(players: Sequence[str]) -> dict[str, str]:
-    cmap = plt.get_cmap("tab20")
-    return {p: cmap(k % 20) for k, p in enumerate(players)}
-
-
-def plot_contributions(expl, state: str, quarter: int, ax: Axes | None = None) -> Axes:
-    """Stacked contributions (means over members) to the change toward each pole; dots mark the total."""
-    ax = _ax(ax)
-    i = STATES.index(state)
-    means = expl.contributions[:, :, quarter, i, :].mean(axis=1)  # (player, pole)
-    total = expl.total[:, quarter, i, :].mean(axis=0)
-    colours = _player_colours(expl.players)
-    x = np.arange(len(POLES))
-    up, down = np.zeros(len(POLES)), np.zeros(len(POLES))
-    for k, player in enumerate(expl.players):
-        part = means[k]
-        base = np.where(part >= 0, up, down)
-        ax.bar(x, part, bottom=base, color=colours[player], label=player, width=0.7)
-        up, down = up + np.maximum(part, 0), down + np.minimum(part, 0)
-    ax.plot(x, total, "o", color="black", label="total change", zorder=5)
-    ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xticks(x, POLES)
-    ax.set_ylabel("change in alignment (share)")
-    ax.set_title(f"{state}: contributions at {expl.labels[quarter]}")
-    ax.grid(alpha=0.3, axis="y")
-    return ax
-
-
-def plot_contributions_over_time(expl, state: str, pole: str, ax: Axes | None = None) -> Axes:
-    """Each player's mean contribution to the change toward ``pole`` over time, and the total."""
-    ax = _ax(ax)
-    i, k = STATES.index(state), POLES.index(pole)
-    colours = _player_colours(expl.players)
-    x = np.arange(expl.total.shape[1])
-    for j, player in enumerate(expl.players):
-        ax.plot(x, expl.contributions[j, :, :, i, k].mean(axis=0), color=colours[player], label=player)
-    ax.plot(x, expl.total[:, :, i, k].mean(axis=0), color="black", linewidth=2.2, label="total change")
-    ax.axhline(0, color="black", linewidth=0.8)
-    ticks = x[::8]
-    ax.set_xticks(ticks, [expl.labels[t] for t in ticks])
-    ax.set_ylabel("change in alignment (share)")
-    ax.set_title(f"{state}: toward {pole}, over time")
-    ax.grid(alpha=0.3)
-    return ax
-
-
-def explain_figure(expl, state: str, quarter: int | None = None) -> Figure:
-    """Why ``state`` moved: contributions per pole at a quarter, and over time for the pole that moved most."""
-    quarter = expl.peak_quarter(state) if quarter is None else quarter
-    i = STATES.index(state)
-    pole = POLES[int(np.abs(expl.total[:, quarter, i, :].mean(axis=0)).argmax())]
-    fig, axes = plt.subplots(1, 2, figsize=(15, 6))
-    fig.suptitle(f"Why {state}'s alignment moved: {expl.scenario.name}", fontsize=14, fontweight="bold")
-    plot_contributions(expl, state, quarter, axes[0])
-    plot_contributions_over_time(expl, state, pole, axes[1])
-    _legend_below(fig, axes[0], ncol=4)
-    article = "an" if expl.method[0] in "aeiou" else "a"
-    footer(
-        fig,
-        note=f"means over members of {article} {expl.method} Shapley split; the parts add up to the total",
-        scenario=expl.scenario.name,
-        members=expl.total.shape[0],
-        seed=expl.scenario.seed,
-    )
-    fig.tight_layout(rect=(0, 0.12, 1, 0.94))
-    return fig
-
-
-def save_explanation_figures(
-    expl, folder, states: Sequence[str] = STATES, quarter: int | None = None, dpi: int = 100
-) -> list[str]:
-    from pathlib import Path
-
-    written = []
-    for state in states:
-        fig = explain_figure(expl, state, quarter)
-        name = f"explain_{state.lower()}.png"
         fig.savefig(Path(folder) / name, dpi=dpi)
         plt.close(fig)
         written.append(name)

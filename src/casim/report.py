@@ -29,15 +29,23 @@ FIGURES = (
     (
         "alignment.png",
         "Alignment of each state toward each power and autonomy: the scenario (solid, with its 90 % band) "
-        "against the baseline (dashed).",
+        "against the baseline (dashed); shaded: the quarters in which the scenario's events act.",
     ),
     (
         "difference.png",
-        "Change against the baseline, member by member, with 50 % and 90 % bands; bottom right: the "
-        "change in each power's soft power.",
+        "Change against the baseline, member by member, with 50 % and 90 % bands, on one scale for the five "
+        "states; bottom right: the change in each power's soft power.",
     ),
-    ("economy.png", "GDP, remittances and regime stability, scenario against baseline."),
-    ("ternary.png", "Each state's path between Russia, China and the EU (their shares renormalised to one)."),
+    (
+        "economy.png",
+        "GDP, remittances and regime stability: medians of the scenario against the baseline (top), and the "
+        "member-by-member change with its 90 % band (bottom).",
+    ),
+    (
+        "ternary.png",
+        "Each state's path between Russia, China and the EU (their shares renormalised to one), zoomed on the "
+        "states: a dot each year, the members' positions at the end, the baseline dashed.",
+    ),
 )
 CSS = """
 @page { size: A4; margin: 14mm 12mm; }
@@ -124,7 +132,7 @@ def _soft_power_table(paired: xr.Dataset, quarter: int) -> str:
 def _explanation(scenario, members: int) -> str:
     """Per-channel explanation: a figure for the state that moved most and a table for every state."""
     from casim.explain import explain
-    from casim.plots import explain_figure
+    from casim.plots_compare import explain_figure
 
     expl = explain(scenario, members=members)
     moved = np.abs(expl.total.mean(axis=0)).sum(axis=2).max(axis=0)  # (state,)

@@ -239,6 +239,22 @@ class Scenario(BaseModel):
     def _uncertain(self) -> dict[str, Distribution]:
         return {path: spec.to_distribution() for path, spec in self.uncertain.items()}
 
+    def event_windows(self) -> list[tuple[int, int]]:
+        """Quarters in which the scenario's events act: merged ``(first, last)`` quarter indices."""
+        from casim.spec import event_windows
+
+        return event_windows(self._interventions(), self.horizon)
+
+    def main_state(self) -> str | None:
+        """The state the scenario's events name most often; among equals, the one named first
+        (authors list the main target first). None if the events name no state (all states)."""
+        counts: dict[str, int] = {}
+        for change in [*self.events, *self.random_events]:
+            for state in change.states:
+                name = names.resolve("state", state)
+                counts[name] = counts.get(name, 0) + 1
+        return max(counts, key=counts.__getitem__) if counts else None
+
     def to_runspec(self, params: ParameterSet | None = None) -> RunSpec:
         """The scenario as a run: assumptions and overrides applied, events compiled."""
         base = self._base_params(params)

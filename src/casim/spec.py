@@ -96,6 +96,33 @@ class RunSpec:
         """The same run with no interventions (parameters and uncertainty kept)."""
         return replace(self, interventions=(), name=name)
 
+    def event_windows(self) -> list[tuple[int, int]]:
+        """Quarters in which the interventions act (see :func:`event_windows`)."""
+        return event_windows(self.interventions, self.horizon)
+
     def quarter_labels(self) -> list[str]:
         """Labels of quarters ``0..horizon``."""
         return [str(self.start + t) for t in range(self.horizon + 1)]
+
+
+def event_windows(interventions: Sequence[Intervention], horizon: int) -> list[tuple[int, int]]:
+    """Quarters in which interventions act, as merged ``(first, last)`` spans of quarter indices
+    (1 = the first quarter simulated): a timed event from its start for its duration (to the
+    horizon if permanent), a random event over its window (the whole run if none)."""
+    spans = []
+    for iv in interventions:
+        if iv.probability is not None:
+            first, last = iv.window if iv.window is not None else (1, horizon)
+        else:
+            first = iv.start
+            last = horizon if iv.duration is None else iv.start + iv.duration - 1
+        first, last = max(1, int(first)), min(horizon, int(last))
+        if first <= last:
+            spans.append((first, last))
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(spans):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
