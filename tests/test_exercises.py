@@ -147,6 +147,8 @@ def test_exercise_list_and_show():
     shown = runner.invoke(app, ["exercise", "show", "1"])
     assert shown.exit_code == 0
     assert "Instructor notes" in shown.output and "casim run scenarios/remittance_shock.yaml" in shown.output
+    played = runner.invoke(app, ["exercise", "show", "7"])
+    assert played.exit_code == 0 and "casim play scenarios/remittance_shock.yaml --teams 3" in played.output
     handout = runner.invoke(app, ["exercise", "show", "1", "--students", "--markdown"])
     assert handout.exit_code == 0
     assert "## Student worksheet" in handout.output

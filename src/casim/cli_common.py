@@ -215,7 +215,9 @@ class Tracker:
         self.bar.update(self.task, completed=done, total=total)
 
     def phase(self, description: str) -> None:
-        self.bar.reset(self.task, total=None, description=description)
+        """A new, uncounted task in place of the current one (Rich cannot unset a total)."""
+        self.bar.remove_task(self.task)
+        self.task = self.bar.add_task(description, total=None)
 
 
 def track(bar, description: str) -> Tracker | None:
