@@ -344,3 +344,28 @@ def test_roles_and_bounds_over_http(server):
     assert code == 200 and b"Which moves mattered" in page
     assert b"effort \xc3\x973 security in Tajikistan" in page  # the moves, turn by turn
     assert call(f"{base}/figure/attribution.png")[0] == 200
+
+
+def test_a_port_in_use_is_refused_with_a_free_one(tmp_path, monkeypatch):
+    import socket
+
+    from casim.appserver import free_port
+
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", free_port()))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = invoke(
+            "play",
+            short_scenario(tmp_path, horizon=4),
+            "--turns",
+            "1",
+            "-n",
+            "2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            port,
+        )
+    assert_clean(result, 2, f"127.0.0.1:{port}", "did you mean '--port")
