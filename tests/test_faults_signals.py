@@ -7,6 +7,7 @@ terminated, the app's process group is stopped, temporary folders are removed.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from casim.appserver import free_port
-from helpers import tiny_scenario
+from helpers import short_scenario, tiny_scenario
 
 pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc"),
@@ -108,3 +109,48 @@ def test_sigterm_stops_the_app_and_frees_its_port(tmp_path):
             process.kill()
         for pid in children(process.pid):
             os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 0), (signal.SIGTERM, 143)])
+def test_a_signal_stops_play_frees_its_port_and_keeps_the_session(tmp_path, sig, code):
+    """Ctrl-C is how a teacher ends a session (exit 0); SIGTERM exits 143. Either way the port is
+    freed and the session file written so far stays, complete."""
+    port = free_port()
+    save = tmp_path / "session.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "casim",
+            "play",
+            str(short_scenario(tmp_path, horizon=4)),
+            "--turns",
+            "1",
+            "-n",
+            "2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            str(save),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
+
+    def listening() -> bool:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    try:
+        wait_for(listening, 90, "casim play to listen")
+        process.send_signal(sig)
+        assert process.wait(timeout=30) == code
+        wait_for(lambda: not listening(), 15, "the port to be freed")
+        assert json.loads(save.read_text())["format"] == "casim-play-session"
+        assert "Traceback" not in process.stdout.read().decode()
+    finally:
+        if process.poll() is None:
+            process.kill()
