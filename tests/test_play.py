@@ -369,3 +369,20 @@ def test_a_port_in_use_is_refused_with_a_free_one(tmp_path, monkeypatch):
             port,
         )
     assert_clean(result, 2, f"127.0.0.1:{port}", "did you mean '--port")
+
+
+def test_each_team_is_told_what_the_scenario_already_makes_its_power_do():
+    from casim.playserver import scenario_events
+
+    session = PlaySession.start("remittance_shock", teams=2, turns=1, members=2)
+    russia = scenario_events(session, "Russia")
+    assert len(russia) == 2 and "Tighter migration rules" in russia[0] and "for 12 quarters" in russia[0]
+    assert "Tajikistan, Kyrgyzstan, Uzbekistan" in russia[0]
+    assert scenario_events(session, "China") == []
+
+
+def test_links_for_the_classroom_network_name_a_reachable_address():
+    from casim.cli_classroom import lan_address
+
+    address = lan_address()
+    assert address and address != "0.0.0.0"

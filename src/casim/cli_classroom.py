@@ -216,7 +216,7 @@ def play_command(
         state = PlayState(session, save_path)
 
         def announce(url: str) -> None:
-            shown = url if not host.startswith("0.0.0.0") else url.replace("0.0.0.0", "<this computer's address>")
+            shown = url.replace("0.0.0.0", lan_address()) if host == "0.0.0.0" else url
             out.print(f"casim play: {session.scenario.name}, {len(session.powers)} team(s), {session.turns} turn(s)")
             out.print(f"  teacher:  {shown}/teacher?key={session.teacher_key}")
             for power in session.powers:
@@ -236,3 +236,16 @@ def play_command(
             if isinstance(stop, Terminated):
                 raise
             out.print(f"stopped; the session is in {save_path}")
+
+
+def lan_address() -> str:
+    """This computer's address on its local network, for the links teams open (no packet is sent:
+    connecting a UDP socket only picks the outgoing interface). Falls back to its host name."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.connect(("10.255.255.255", 1))
+            return str(sock.getsockname()[0])
+    except OSError:
+        return socket.gethostname()

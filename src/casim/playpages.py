@@ -115,6 +115,9 @@ async function poll() {
       } else {
         q('#turn').textContent = `Turn ${st.turn + 1} of ${st.turns}: year ${st.year}`;
         q('#status').className = 'muted'; q('#status').textContent = 'Set your levers, then submit.';
+        const ev = q('#scenario-events');
+        ev.replaceChildren(...st.scenario_events.map(t => { const li = document.createElement('li'); li.textContent = t; return li; }));
+        q('#scenario-note').style.display = st.scenario_events.length ? '' : 'none';
         buildForm(st);
       }
     }
@@ -136,6 +139,8 @@ def team_page(scenario: str, power: str, token: str) -> str:
 <p><b>Effort</b> multiplies what {html.escape(power)} would invest anyway in a channel toward a state
 (1 = as usual, 0 = withdraw, up to 3). <b>weaponise</b> turns a channel into a weapon for the year
 (restrict migrants, cut a pipeline, ban imports); <b>stop</b> ends a weaponisation; <b>keep</b> leaves it.</p>
+<div id="scenario-note" style="display:none"><p>The scenario already has {html.escape(power)} (or everyone) do this,
+whatever you choose (<b>stop</b> can end a weaponisation early):</p><ul id="scenario-events"></ul></div>
 <div id="form"></div>
 <button id="submit" onclick="submitMoves()">Submit moves</button> <span id="status" class="muted"></span>
 </div>

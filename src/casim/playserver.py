@@ -142,6 +142,7 @@ class PlayState:
                     "weapon": list(WEAPON_CHOICES),
                 }
                 data["history"] = [by_power[power].to_json() for by_power in s.history if power in by_power]
+                data["scenario_events"] = scenario_events(s, power)
             if teacher:
                 data["teams"] = [{"power": p, "token": s.tokens.get(p, "")} for p in s.powers]
                 data["saved_to"] = str(self.save_path) if self.save_path else None
@@ -194,6 +195,23 @@ class PlayState:
             plt.close(fig)
             self.figures[key] = buffer.getvalue()
             return self.figures[key]
+
+
+def scenario_events(session: PlaySession, power: str) -> list[str]:
+    """What the scenario itself makes ``power`` do (or does to everyone), in words, for its team."""
+    scn = session.scenario
+    lines = []
+    for ev in [*scn.events, *scn.random_events]:
+        powers = {names.resolve("pole", p) for p in ev.powers}
+        if powers and power not in powers:
+            continue
+        start = ev.at if hasattr(ev, "at") else "any quarter"
+        lasting = "for good" if ev.duration == "permanent" else f"for {ev.duration} quarters"
+        where = ", ".join(names.resolve("state", st) for st in ev.states) or "every state"
+        chance = f", with probability {ev.probability:g} per quarter" if hasattr(ev, "probability") else ""
+        label = ev.name or ev.variable or ev.parameter or "event"
+        lines.append(f"{label} ({where}; from {start} {lasting}{chance})")
+    return lines
 
 
 def make_handler(state: PlayState) -> type[BaseHTTPRequestHandler]:
