@@ -22,7 +22,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import ctypes
-import gc
 import multiprocessing
 import os
 import signal
@@ -56,11 +55,9 @@ def run_chunk(
 
 
 def release(model: CentralAsiaModel) -> None:
-    """Free a model that has run, now (see :meth:`CentralAsiaModel.release`): a model is
-    part of reference cycles, and Python's full collections are rare."""
+    """Free a model that has run (see :meth:`CentralAsiaModel.release`): its arrays go at once;
+    the small rest, held in reference cycles, goes with Python's next collection."""
     model.release()
-    del model
-    gc.collect()
 
 
 def _worker_init() -> None:

@@ -382,6 +382,10 @@ class CentralAsiaModel(mesa.Model):
             registry.pop(self, None)
         self.remove_all_agents()
         self.state_agents, self.power_agents = [], []
+        # the large state goes at once, by reference counting: what is left in the model's
+        # reference cycles is small, so no full garbage collection is needed per chunk (one
+        # took about 70 ms, 12 % of a 200-member chunk's time)
+        self.citizens = self.world = self._draws = self.effective = None  # type: ignore[assignment]
 
     def describe(self) -> str:
         """A one-paragraph summary of the model's agents for teaching."""

@@ -33,10 +33,10 @@ def axis_sum(arr: np.ndarray, axis: int | tuple[int, ...], keepdims: bool = Fals
     out = arr
     for ax in axes:
         ax = ax % out.ndim
-        moved = np.moveaxis(out, ax, 0)
-        total = moved[0].copy()
-        for k in range(1, moved.shape[0]):
-            total += moved[k]
+        pre = (slice(None),) * ax  # index the axis directly (cheaper than moving it first)
+        total = out[(*pre, 0)].copy()
+        for k in range(1, out.shape[ax]):
+            total += out[(*pre, k)]
         out = np.expand_dims(total, ax) if keepdims else total
     return out
 
