@@ -386,3 +386,15 @@ def test_links_for_the_classroom_network_name_a_reachable_address():
 
     address = lan_address()
     assert address and address != "0.0.0.0"
+
+
+def test_a_failing_turn_is_reported_and_the_server_keeps_serving(server, monkeypatch):
+    base, session, _, state = server
+
+    def broken(self):
+        raise RuntimeError("the model could not run")
+
+    monkeypatch.setattr(type(state), "_run", broken)
+    code, body = call(f"{base}/api/advance?key={session.teacher_key}", {})
+    assert code == 500 and "the model could not run" in json.loads(body)["error"]
+    assert call(f"{base}/")[0] == 200  # still serving

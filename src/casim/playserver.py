@@ -256,8 +256,26 @@ def make_handler(state: PlayState) -> type[BaseHTTPRequestHandler]:
             else:
                 self._html(message_page("casim play", message), status)
 
-        # -------------------------------------------------------------- GET
+        def _guarded(self, handle) -> None:
+            """Answer any unexpected failure with a one-line message (never a traceback or a
+            dropped connection): the class's pages keep working."""
+            try:
+                handle()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            except Exception as error:  # a bug or a failed run: say so, keep serving
+                message = f"the server could not do this ({type(error).__name__}: {str(error)[:300]})"
+                with contextlib.suppress(Exception):
+                    self._refuse(HTTPStatus.INTERNAL_SERVER_ERROR, message)
+
         def do_GET(self) -> None:
+            self._guarded(self._get)
+
+        def do_POST(self) -> None:
+            self._guarded(self._post)
+
+        # -------------------------------------------------------------- GET
+        def _get(self) -> None:
             path = urlsplit(self.path).path
             power, teacher = self._role()
             s = state.session
@@ -304,7 +322,7 @@ def make_handler(state: PlayState) -> type[BaseHTTPRequestHandler]:
                 self._refuse(HTTPStatus.NOT_FOUND, "No such page.")
 
         # -------------------------------------------------------------- POST
-        def do_POST(self) -> None:
+        def _post(self) -> None:
             path = urlsplit(self.path).path
             power, teacher = self._role()
             try:
