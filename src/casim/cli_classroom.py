@@ -230,12 +230,13 @@ def play_command(
 
         try:
             serve(state, host=host, port=port, announce=announce)
-        except KeyboardInterrupt as stop:
+        except KeyboardInterrupt as stop:  # Ctrl-C ends a session (exit 0); SIGTERM exits 143
+            from casim.cli_common import TERMINATED
             from casim.errors import Terminated
 
+            err.print(f"stopped; the session so far is in {save_path} (casim play --replay {save_path})")
             if isinstance(stop, Terminated):
-                raise
-            out.print(f"stopped; the session is in {save_path}")
+                raise typer.Exit(TERMINATED) from None
 
 
 def lan_address() -> str:
