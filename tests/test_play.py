@@ -256,6 +256,8 @@ def test_replay_writes_the_debrief(played, tmp_path):
         (["play", "remitance_shock"], 2, "did you mean 'remittance_shock'"),
         (["play", "remittance_shock", "--out", "x"], 2, "give --replay FILE"),
         (["play", "--replay", "nope.json"], 2, "cannot read the session file"),
+        (["play", "--replay", "/dev/zero"], 2, "not a session file"),
+        (["play", "--replay", "."], 2, "not a session file"),
     ],
 )
 def test_play_command_bad_input(args, code, needle, tmp_path, monkeypatch):
@@ -398,3 +400,12 @@ def test_a_failing_turn_is_reported_and_the_server_keeps_serving(server, monkeyp
     code, body = call(f"{base}/api/advance?key={session.teacher_key}", {})
     assert code == 500 and "the model could not run" in json.loads(body)["error"]
     assert call(f"{base}/")[0] == 200  # still serving
+
+
+def test_an_oversized_session_file_is_refused_before_it_is_read(tmp_path):
+    from casim.play import MAX_SESSION_BYTES
+
+    path = tmp_path / "big.json"
+    with path.open("wb") as f:
+        f.truncate(MAX_SESSION_BYTES + 1)
+    assert_clean(invoke("play", "--replay", path, "--out", tmp_path / "d"), 2, "too large for a session file")

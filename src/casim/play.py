@@ -71,6 +71,8 @@ MAX_SUBMISSION = 20_000
 #: Groups of moves up to which the debrief's split is exact (2^7 = 128 coalitions).
 EXACT_UP_TO = 7
 FORMAT = "casim-play-session"
+#: Largest session file read back (a long session with every lever moved is about 200 kB).
+MAX_SESSION_BYTES = 5_000_000
 VERSION = 1
 
 
@@ -406,9 +408,17 @@ class PlaySession:
         Raises:
             CasimError: if the file is not a casim play session or its moves are invalid.
         """
+        import stat
+
         path = Path(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode):
+                raise CasimError(str(path), 0, 0, "", "not a session file (a folder, device or pipe)")
+            if info.st_size > MAX_SESSION_BYTES:
+                raise CasimError(str(path), 0, 0, "", f"too large for a session file ({info.st_size:,} bytes)")
+            with path.open("rb") as f:
+                data = json.loads(f.read(MAX_SESSION_BYTES + 1).decode("utf-8"))
         except (OSError, UnicodeDecodeError) as error:
             raise CasimError(str(path), 0, 0, "", f"cannot read the session file ({error})") from None
         except json.JSONDecodeError as error:
