@@ -219,6 +219,9 @@ def make_handler(state: PlayState) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "casim-play"
+        #: Seconds a connection may stay silent (a client that announces a body and never sends
+        #: it must not hold a thread for ever).
+        timeout = 20
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet: the teacher's terminal stays readable
             return
