@@ -49,6 +49,12 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def listening(port: int) -> bool:
+    """Whether something accepts connections on ``port`` of this machine."""
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def wait_for(condition, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -92,18 +98,14 @@ def test_sigterm_stops_the_app_and_frees_its_port(tmp_path):
         cwd=tmp_path,
     )
 
-    def listening() -> bool:
-        with socket.socket() as sock:
-            return sock.connect_ex(("127.0.0.1", port)) == 0
-
     try:
-        wait_for(listening, 90, "the app to listen")
+        wait_for(lambda: listening(port), 90, "the app to listen")
         servers = children(process.pid)
         assert servers, "the server runs in a child process"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 143
         wait_for(lambda: not any(alive(s) for s in servers), 15, "the server to stop")
-        wait_for(lambda: not listening(), 15, "the port to be freed")
+        wait_for(lambda: not listening(port), 15, "the port to be freed")
     finally:
         if process.poll() is None:
             process.kill()
@@ -140,15 +142,11 @@ def test_a_signal_stops_play_frees_its_port_and_keeps_the_session(tmp_path, sig,
         cwd=tmp_path,
     )
 
-    def listening() -> bool:
-        with socket.socket() as sock:
-            return sock.connect_ex(("127.0.0.1", port)) == 0
-
     try:
-        wait_for(listening, 90, "casim play to listen")
+        wait_for(lambda: listening(port), 90, "casim play to listen")
         process.send_signal(sig)
         assert process.wait(timeout=30) == code
-        wait_for(lambda: not listening(), 15, "the port to be freed")
+        wait_for(lambda: not listening(port), 15, "the port to be freed")
         assert json.loads(save.read_text())["format"] == "casim-play-session"
         said = process.stdout.read().decode()
         assert "Traceback" not in said and "nothing was kept" not in said and "the session so far is in" in said

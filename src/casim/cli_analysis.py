@@ -12,7 +12,10 @@ from rich.table import Table
 
 from casim.cli_common import (
     FAILED,
-    FIXED_HELP,
+    AsJson,
+    Fixed,
+    Plots,
+    Quiet,
     app,
     command_line,
     err,
@@ -67,10 +70,10 @@ def compare(
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Folder to create (default results/compare/<time>).")
     ] = None,
-    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures.")] = True,
-    fixed: Annotated[bool, typer.Option("--fixed", help=FIXED_HELP)] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON (for scripts); no bar.")] = False,
+    plots: Plots = True,
+    fixed: Fixed = False,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
 ) -> None:
     """Compare scenarios on the same member seeds: paths, differences from the baseline, a table of changes.
     Scenarios are YAML files, library names (casim list) or results folders."""
@@ -126,10 +129,10 @@ def explain(
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Folder to create (default results/explain/<scenario>/<time>).")
     ] = None,
-    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures.")] = True,
-    fixed: Annotated[bool, typer.Option("--fixed", help=FIXED_HELP)] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON (for scripts); no bar.")] = False,
+    plots: Plots = True,
+    fixed: Fixed = False,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
 ) -> None:
     """Split each state's change in alignment into the contributions of channels (a Shapley split)."""
     import time
@@ -260,7 +263,7 @@ def check(
             "e.g. --set alignment.adjustment=0 to check a model whose governments never move.",
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON (for scripts); no bar.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Check that the model reproduces the stylized facts of the sources, across parameter uncertainty."""
     from casim.check import report_frame, run_check

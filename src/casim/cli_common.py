@@ -48,6 +48,10 @@ Executor = Annotated[
         help="Where members run: auto, serial, processes, or dask (a Dask cluster; results are identical).",
     ),
 ]
+Plots = Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the results as JSON (for scripts); no bar.")]
+Fixed = Annotated[bool, typer.Option("--fixed", help=FIXED_HELP)]
 Scheduler = Annotated[
     str | None,
     typer.Option("--scheduler", help="Address of a Dask scheduler (tcp://host:8786) for --executor dask."),
@@ -155,12 +159,8 @@ def print_json(data: object) -> None:
 
 
 def records(table) -> list[dict]:
-    """A DataFrame as a list of JSON-ready rows."""
-    return [clean_row(row) for row in table.to_dict(orient="records")]
-
-
-def clean_row(row: dict) -> dict:
-    return {str(k): (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+    """A DataFrame as a list of rows for :func:`print_json` (which turns NumPy scalars into numbers)."""
+    return table.to_dict(orient="records")
 
 
 def command_line() -> str:

@@ -16,7 +16,19 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from casim.cli_common import Executor, Scheduler, app, check_executor, command_line, handled, out, progress_bar, track
+from casim.cli_common import (
+    Executor,
+    Plots,
+    Quiet,
+    Scheduler,
+    app,
+    check_executor,
+    command_line,
+    handled,
+    out,
+    progress_bar,
+    track,
+)
 from casim.rng import MAX_MEMBERS, MAX_SEED
 
 OUTCOME_HELP = (
@@ -25,8 +37,6 @@ OUTCOME_HELP = (
 )
 Out = Annotated[Path | None, typer.Option("--out", "-o", help="Folder to create (default results/<command>/...).")]
 Seed = Annotated[int | None, typer.Option("--seed", "-s", min=0, max=MAX_SEED, help="Seed (default: the scenario's).")]
-Plots = Annotated[bool, typer.Option("--plots/--no-plots", help="Write the PNG figure.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")]
 
 
 def _print_table(table, title: str, columns: dict[str, Callable[[Any], str]], quiet: bool, rows: int = 15) -> None:
@@ -39,6 +49,29 @@ def _print_table(table, title: str, columns: dict[str, Callable[[Any], str]], qu
     for _, row in table.head(rows).iterrows():
         t.add_row(*[cell(row) for cell in columns.values()])
     out.print(t)
+
+
+def _save(
+    kind: str,
+    experiment,
+    out_dir: Path | None,
+    tables: dict,
+    figure: tuple[str, Callable[[], Any]] | None,
+    extra: dict,
+) -> Path:
+    """Write an analysis folder: its tables, its figure (``(file stem, draw)``, drawn only when
+    given) and its manifest."""
+    from casim.results_folder import write_analysis
+
+    return write_analysis(
+        kind,
+        experiment,
+        out=out_dir,
+        tables=tables,
+        figures={figure[0]: figure[1]()} if figure is not None else {},
+        command=command_line(),
+        extra=extra,
+    )
 
 
 def _g(value: float) -> str:
@@ -85,7 +118,6 @@ def sensitivity(
     The whole design runs as one batched ensemble: each design row is a member with its positions in the
     ranges pinned, paired with its baseline on the same positions and random numbers."""
     from casim.outcomes import parse_outcome
-    from casim.results_folder import write_analysis
     from casim.scenario import load_scenario
     from casim.sensitivity import run_sensitivity
 
@@ -106,11 +138,8 @@ def sensitivity(
                 scheduler=scheduler,
                 progress=track(bar, f"running {method} design of {scn.name} with its baseline"),
             )
-        figures = {}
-        if plots:
-            from casim.plots_analysis import sensitivity_figure
+        from casim.plots_analysis import sensitivity_figure
 
-            figures["sensitivity"] = sensitivity_figure(result)
         extra = {
             "method": result.method,
             "samples": result.samples,
@@ -118,14 +147,13 @@ def sensitivity(
             "design_rows": result.rows,
             "outcome": result.outcome.expression,
         }
-        final = write_analysis(
+        final = _save(
             "sensitivity",
             result.experiment,
-            out=out_dir,
-            tables={"sensitivity": result.table},
-            figures=figures,
-            command=command_line(),
-            extra=extra,
+            out_dir,
+            {"sensitivity": result.table},
+            ("sensitivity", lambda: sensitivity_figure(result)) if plots else None,
+            extra,
         )
         title = f"{result.method}: {result.outcome.describe()} ({result.outcome.units}); {result.rows} design rows"
         if result.method == "morris":
@@ -168,7 +196,6 @@ def discover(
     (EMA Workbench: feature scoring and PRIM over the members' parameter draws.)"""
     from casim.discover import run_discover
     from casim.outcomes import parse_outcome
-    from casim.results_folder import write_analysis
     from casim.scenario import load_scenario
 
     with handled():
@@ -189,11 +216,8 @@ def discover(
                 scheduler=scheduler,
                 progress=track(bar, f"running {scn.name} over sampled futures"),
             )
-        figures = {}
-        if plots:
-            from casim.plots_analysis import discovery_figure
+        from casim.plots_analysis import discovery_figure
 
-            figures["discovery"] = discovery_figure(found)
         extra = {
             "outcome": chosen.expression,
             "threshold": threshold,
@@ -201,14 +225,13 @@ def discover(
             "cases": int(found.cases.sum()),
             "chosen_box": {"coverage": found.coverage, "density": found.density, "position": found.chosen},
         }
-        final = write_analysis(
+        final = _save(
             "discover",
             found.experiment,
-            out=out_dir,
-            tables={"box": found.box, "trajectory": found.trajectory, "features": found.features},
-            figures=figures,
-            command=command_line(),
-            extra=extra,
+            out_dir,
+            {"box": found.box, "trajectory": found.trajectory, "features": found.features},
+            ("discovery", lambda: discovery_figure(found)) if plots else None,
+            extra,
         )
         if not quiet:
             side = "≤" if below else "≥"
@@ -254,7 +277,6 @@ def robust(
     """Compare policy scenarios over the same sampled futures: regret, share of futures where each is best,
     satisficing share."""
     from casim.outcomes import parse_outcome
-    from casim.results_folder import write_analysis
     from casim.robust import run_robust
     from casim.scenario import load_scenario
 
@@ -274,21 +296,16 @@ def robust(
                 scheduler=scheduler,
                 progress=track(bar, "running every option over shared futures"),
             )
-        figures = {}
-        if plots:
-            from casim.plots_analysis import robust_figure
+        from casim.plots_analysis import robust_figure
 
-            figures["robust"] = robust_figure(result)
         values = result.values.reset_index()
-        extra = {"outcome": chosen.expression, "minimize": minimize, "threshold": threshold}
-        final = write_analysis(
+        final = _save(
             "robust",
             result.experiment,
-            out=out_dir,
-            tables={"robust": result.table, "outcomes": values},
-            figures=figures,
-            command=command_line(),
-            extra=extra,
+            out_dir,
+            {"robust": result.table, "outcomes": values},
+            ("robust", lambda: robust_figure(result)) if plots else None,
+            {"outcome": chosen.expression, "minimize": minimize, "threshold": threshold},
         )
         goal = "smaller is better" if minimize else "larger is better"
         columns = {

@@ -14,8 +14,10 @@ from rich.table import Table
 
 from casim.cli_common import (
     BAD_INPUT,
-    FIXED_HELP,
     Executor,
+    Fixed,
+    Plots,
+    Quiet,
     Scheduler,
     app,
     check_executor,
@@ -83,10 +85,10 @@ def run(
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Folder to create (default results/<scenario>/<time>).")
     ] = None,
-    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG figures.")] = True,
+    plots: Plots = True,
     report: Annotated[bool, typer.Option("--report", help="Also write a printable HTML report (report.html).")] = False,
-    fixed: Annotated[bool, typer.Option("--fixed", help=FIXED_HELP)] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
+    fixed: Fixed = False,
+    quiet: Quiet = False,
     keep: Annotated[
         str,
         typer.Option(

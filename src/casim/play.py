@@ -246,6 +246,7 @@ class PlaySession:
     tokens: dict[str, str] = field(default_factory=dict)
     teacher_key: str = ""
     source: str = ""
+    _reference: xr.DataArray | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def start(
@@ -375,11 +376,20 @@ class PlaySession:
         return sorted(found, key=lambda pg: (self.powers.index(pg[0]), order[pg[1]]))
 
     def run(self) -> xr.DataArray:
-        """Alignment of the no-intervention and played cases so far, ``(case, member, quarter, state, pole)``."""
-        from casim.experiment import run_experiment
+        """Alignment of the no-intervention and played cases so far, ``(case, member, quarter, state, pole)``.
 
-        runs = run_experiment([self.no_intervention(), self.played()], outputs=["alignment"], executor="serial")
-        return runs.data.alignment.sel(case=["no_intervention", "played"])
+        Both run on the session's members and seed (so on the same random numbers and parameter
+        draws); the no-intervention case does not change from turn to turn and runs once."""
+        from casim.api import simulate
+
+        def alignment(scenario: Scenario) -> xr.DataArray:
+            return simulate(scenario, outputs=["alignment"], executor="serial").alignment
+
+        if self._reference is None:
+            self._reference = alignment(self.no_intervention())
+        return xr.concat([self._reference, alignment(self.played())], dim="case").assign_coords(
+            case=["no_intervention", "played"]
+        )
 
     # ------------------------------------------------------------------ saving
     def to_json(self) -> dict[str, Any]:

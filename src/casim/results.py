@@ -8,6 +8,7 @@ difference of two bands.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,18 +91,14 @@ def _flatten(da: xr.DataArray) -> tuple[np.ndarray, dict[str, list[str]]]:
     extra = [d for d in da.dims if d not in ("case", "member", "quarter")]
     labels = {d: [str(v) for v in da[d].values] for d in extra}
     name = str(da.name)
-    columns: dict[str, list[str]] = {c: [] for c in dict.fromkeys(LABEL_COLUMNS.values())}
-    columns["variable"] = []
-    grids = np.meshgrid(*[np.arange(len(labels[d])) for d in extra], indexing="ij") if extra else []
-    count = int(np.prod([len(labels[d]) for d in extra], dtype=int)) if extra else 1
-    for row in range(count):
+    columns: dict[str, list[str]] = {c: [] for c in [*dict.fromkeys(LABEL_COLUMNS.values()), "variable"]}
+    for combination in itertools.product(*(labels[d] for d in extra)):  # row-major, as the reshape below
         found = dict.fromkeys(columns, "")
-        suffix = []
-        for d, g in zip(extra, grids, strict=True):
-            value = labels[d][int(g.ravel()[row])]
+        suffix = []  # dimensions without their own column stay in the variable's name
+        for d, value in zip(extra, combination, strict=True):
             if d in LABEL_COLUMNS:
                 found[LABEL_COLUMNS[d]] = value
-            else:  # a dimension without its own column stays in the variable's name
+            else:
                 suffix.append(value)
         found["variable"] = ".".join([name, *suffix])
         for c, v in found.items():
